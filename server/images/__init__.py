@@ -1,0 +1,1 @@
+"""Images Dockyard builds for itself: the sandbox (task default) and the busybox test image."""
