@@ -35,8 +35,8 @@ echo "present: ${test_tools[*]%%:*}"
 step "ruff check ."
 "$bin/ruff" check .
 
-step "mypy protocol server"
-"$bin/mypy" protocol server
+step "mypy --strict (dockyard.protocol, dockyard.server)"
+bash "$repo/scripts/typecheck.sh"
 
 step "pytest (coverage gate 80% over dockyard.protocol + dockyard.server)"
 set +e

@@ -14,6 +14,7 @@ from typing import Any
 import docker
 import docker.errors
 import requests.exceptions
+
 from dockyard.server.errors import DockerUnavailable, DockyardError
 
 Progress = Callable[[str], None]

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 import portalocker
+
 from dockyard.server.errors import Busy
 
 DEFAULT_POLL_S = 0.01

@@ -24,6 +24,7 @@ from dockyard.server.services.policy_options import check_options, is_root_user
 DEFAULT_USER = "1000:1000"
 APPARMOR_PATH = Path("/sys/kernel/security/apparmor")
 WORKSPACE_MOUNT = "/workspace"
+NPROC = 16384  # must stay at or below the host hard limit (seen: 96368)
 NOFILE = 4096  # must stay <= the host's hard limit (20000, DESIGN §6): no CAP_SYS_RESOURCE to raise it
 LABEL_PREFIX = "dockyard."
 LOOPBACK = ("127.0.0.1", "::1")
@@ -274,14 +275,17 @@ def _hardening(res: Resources, config: WorkspaceConfig, user: str, apparmor: boo
         "cap_drop": ["ALL"],
         "security_opt": _security_opt(apparmor),
         "read_only": True,
-        "tmpfs": {"/tmp": f"{flags},size={config.defaults.tmp_size_mb}m", "/run": f"{flags},size=16m"},
+        # mode=1777: without it the tmpfs is root-owned 0755 and the non-root task user cannot write /tmp.
+        "tmpfs": {"/tmp": f"{flags},mode=1777,size={config.defaults.tmp_size_mb}m", "/run": f"{flags},size=16m"},
         "mem_limit": mem,
         "memswap_limit": mem,
         "nano_cpus": round(res.cpus * 1_000_000_000),
         "pids_limit": res.pids,
         "ulimits": [
             {"Name": "nofile", "Soft": NOFILE, "Hard": NOFILE},
-            {"Name": "nproc", "Soft": res.pids, "Hard": res.pids},
+            # RLIMIT_NPROC counts every process of the uid on the whole host, so it is a backstop only;
+            # the per-container pids limit is what contains a fork bomb.
+            {"Name": "nproc", "Soft": NPROC, "Hard": NPROC},
             {"Name": "core", "Soft": 0, "Hard": 0},
         ],
         "init": True,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import docker
 import pytest
+
 from dockyard.server.adapters import docker_images
 from dockyard.server.errors import DockyardError
 from dockyard.server.images import build, rootfs

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from dockyard.server.errors import InvalidParams
 from dockyard.server.services.config import Defaults, Policy, WorkspaceConfig, load_config
 

@@ -11,6 +11,7 @@ from typing import Any
 import docker.errors
 import pytest
 import requests.exceptions
+
 from dockyard.server import __version__
 from dockyard.server.adapters import docker_images
 from dockyard.server.errors import DockerUnavailable, DockyardError

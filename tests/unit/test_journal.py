@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dockyard.server.adapters import journal as journal_mod
 from dockyard.server.adapters.journal import Journal, Record, ReplayResult
 from dockyard.server.adapters.locks import FileLock

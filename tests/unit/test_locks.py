@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dockyard.server.adapters.locks import FileLock
 from dockyard.server.errors import Busy
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dockyard.protocol.task import CreateTaskParams
 from dockyard.server import __version__
 from dockyard.server.errors import PolicyRefused
@@ -67,14 +68,14 @@ def test_default_spec_snapshot(ws: Path) -> None:
         "cap_drop": ["ALL"],
         "security_opt": ["no-new-privileges:true"],
         "read_only": True,
-        "tmpfs": {"/tmp": "rw,noexec,nosuid,nodev,size=256m", "/run": "rw,noexec,nosuid,nodev,size=16m"},
+        "tmpfs": {"/tmp": "rw,noexec,nosuid,nodev,mode=1777,size=256m", "/run": "rw,noexec,nosuid,nodev,size=16m"},
         "mem_limit": "2048m",
         "memswap_limit": "2048m",
         "nano_cpus": 1_000_000_000,
         "pids_limit": 512,
         "ulimits": [
             {"Name": "nofile", "Soft": 4096, "Hard": 4096},
-            {"Name": "nproc", "Soft": 512, "Hard": 512},
+            {"Name": "nproc", "Soft": 16384, "Hard": 16384},
             {"Name": "core", "Soft": 0, "Hard": 0},
         ],
         "init": True,
