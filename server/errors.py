@@ -111,3 +111,13 @@ def to_jsonrpc(exc: DockyardError) -> dict[str, Any]:
     if exc.data is not None:
         err["data"] = exc.data
     return err
+
+
+class ContainerGone(NotFound):
+    """The task's container no longer exists in the engine (removed behind our back)."""
+
+
+class EngineConflict(DockyardError):
+    """The engine refused because of the container's current state (HTTP 409)."""
+
+    code = ErrorCode.INVALID_STATE

@@ -7,52 +7,24 @@ never a library exception.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import docker
 import docker.errors
-import requests.exceptions
 
-from dockyard.server.errors import DockerUnavailable, DockyardError
+from dockyard.server.adapters.docker_engine import connect as connect  # re-exported for image callers
+from dockyard.server.adapters.docker_engine import engine_errors
+from dockyard.server.errors import DockyardError
 
 Progress = Callable[[str], None]
 Client = docker.DockerClient
 """What callers hold; named here so they need not import docker-py themselves."""
 
-DEFAULT_TIMEOUT_S = 60
-
-
-def connect(timeout: int = DEFAULT_TIMEOUT_S) -> docker.DockerClient:
-    """A client for the engine named by the environment (DOCKER_HOST or the default socket), pinged once.
-
-    Pinging here turns "no engine" into one clear error up front instead of a failure deep in a build.
-    """
-    try:
-        client = docker.from_env(timeout=timeout)
-        client.ping()
-    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
-        raise DockerUnavailable(str(exc)) from exc
-    return client
-
-
-@contextlib.contextmanager
-def _engine_errors(action: str) -> Iterator[None]:
-    """Translate docker-py failures during ``action``: lost engine vs. a refused request."""
-    try:
-        yield
-    except requests.exceptions.ConnectionError as exc:
-        raise DockerUnavailable(str(exc)) from exc
-    except docker.errors.APIError as exc:
-        raise DockyardError(f"{action} failed: {exc.explanation or exc}") from exc
-    except docker.errors.DockerException as exc:
-        raise DockerUnavailable(str(exc)) from exc
-
 
 def image_exists(client: docker.DockerClient, tag: str) -> bool:
     """Whether ``tag`` is present locally (never pulls)."""
-    with _engine_errors(f"looking up image {tag}"):
+    with engine_errors(f"looking up image {tag}"):
         try:
             client.images.get(tag)
         except docker.errors.ImageNotFound:
@@ -62,7 +34,7 @@ def image_exists(client: docker.DockerClient, tag: str) -> bool:
 
 def image_id(client: docker.DockerClient, tag: str) -> str:
     """The local image id (``sha256:…``) of ``tag``; ``DockyardError`` if it is missing."""
-    with _engine_errors(f"looking up image {tag}"):
+    with engine_errors(f"looking up image {tag}"):
         return str(client.images.get(tag).id)
 
 
@@ -74,7 +46,7 @@ def import_rootfs(client: docker.DockerClient, tar_path: str, tag: str, changes:
     repository, _, version = tag.rpartition(":")
     if not repository or "/" in version:
         raise DockyardError(f"image tag must be repository:tag, got {tag!r}")
-    with _engine_errors(f"importing {tar_path} as {tag}"):
+    with engine_errors(f"importing {tar_path} as {tag}"):
         client.api.import_image(src=tar_path, repository=repository, tag=version, changes=list(changes))
     return image_id(client, tag)
 
@@ -94,7 +66,7 @@ def build_image(
     Uses the low-level streaming API so a long apt step shows progress instead of a silent wait,
     and never pulls (``pull=False``): the base is either local or fetched by the engine on demand.
     """
-    with _engine_errors(f"building {tag}"):
+    with engine_errors(f"building {tag}"):
         events = client.api.build(
             path=context_dir,
             tag=tag,

@@ -23,6 +23,7 @@ from dockyard.server.services.policy_options import check_options, is_root_user
 
 DEFAULT_USER = "1000:1000"
 APPARMOR_PATH = Path("/sys/kernel/security/apparmor")
+HOME_MOUNT = "/home/agent"
 WORKSPACE_MOUNT = "/workspace"
 NPROC = 16384  # must stay at or below the host hard limit (seen: 96368)
 NOFILE = 4096  # must stay <= the host's hard limit (20000, DESIGN §6): no CAP_SYS_RESOURCE to raise it
@@ -301,6 +302,7 @@ def build_container_spec(
     workspace: Path,
     config: WorkspaceConfig,
     volume_name: str,
+    home_volume: str | None = None,
     default_command: list[str] | None,
     host_env: Mapping[str, str],
     user: str = DEFAULT_USER,
@@ -318,6 +320,8 @@ def build_container_spec(
     labels = _labels(params, task_id, workspace)
     env = _environment(params, host_env)
     volumes = {volume_name: {"bind": WORKSPACE_MOUNT, "mode": "rw"}}
+    if home_volume is not None:  # layer 2 of DESIGN §2: caches, agent sessions, tools
+        volumes[home_volume] = {"bind": HOME_MOUNT, "mode": "rw"}
     volumes.update(_mounts(params.mounts or [], workspace))
     ports = _ports(params.ports or [], config, network)
     extra = check_options(params.options or {})

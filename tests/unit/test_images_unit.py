@@ -13,7 +13,7 @@ import pytest
 import requests.exceptions
 
 from dockyard.server import __version__
-from dockyard.server.adapters import docker_images
+from dockyard.server.adapters import docker_engine, docker_images
 from dockyard.server.errors import DockerUnavailable, DockyardError
 from dockyard.server.images import apt_sources, build, rootfs
 
@@ -201,7 +201,7 @@ def test_follow_build_raises_on_the_engines_error_event() -> None:
     ],
 )
 def test_engine_errors_are_translated(raised: Exception, expected: type[Exception]) -> None:
-    with pytest.raises(expected), docker_images._engine_errors("doing x"):
+    with pytest.raises(expected), docker_engine.engine_errors("doing x"):
         raise raised
 
 

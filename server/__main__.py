@@ -1,0 +1,3 @@
+from dockyard.server.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""The composition root: one workspace's journal, registry, adapters and services, plus background watchers.
+
+Two watchers keep every client current: the journal tail (changes made by other daemons on the same
+workspace) and the Docker event stream (containers dying, OOM, removal behind our back). The event
+watcher reconnects with backoff, so the daemon survives the engine going away and catches up after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from pathlib import Path
+
+from dockyard.server import __version__
+from dockyard.server.adapters.docker import DockerAdapter
+from dockyard.server.adapters.docker_engine import Engine
+from dockyard.server.adapters.docker_exec import ExecAdapter
+from dockyard.server.adapters.journal import Journal
+from dockyard.server.adapters.journal_format import Record
+from dockyard.server.errors import DockyardError
+from dockyard.server.services.config import load_config
+from dockyard.server.services.execs import ExecService
+from dockyard.server.services.notifier import Notifier
+from dockyard.server.services.reconcile import Reconciler
+from dockyard.server.services.registry import TaskRegistry
+from dockyard.server.services.sessions import SessionService
+from dockyard.server.services.task_reads import TaskReads
+from dockyard.server.services.tasks import TaskService
+
+log = logging.getLogger(__name__)
+SANDBOX_IMAGE = f"dockyard/sandbox:{__version__}"
+TAIL_INTERVAL_S = 0.2
+COMPACT_AFTER_RECORDS = 5000
+
+
+class Runtime:
+    def __init__(self, workspace: Path, notifier: Notifier, engine: Engine | None = None) -> None:
+        self.workspace = workspace.resolve()
+        self.notifier = notifier
+        self.engine = engine or Engine()
+        self.journal = Journal.for_workspace(self.workspace)
+        self.registry = TaskRegistry()
+        replay = self.journal.open()  # JournalCorrupt propagates: never start on a damaged history
+        for warning in replay.warnings:
+            notifier.log(warning, "warning")
+        self.registry.load(replay)
+        self.journal.set_catch_up(self._on_foreign_record, self._on_foreign_reset)
+        self.docker = DockerAdapter(self.engine)
+        execs = ExecAdapter(self.engine)
+        self.tasks = TaskService(
+            workspace=self.workspace,
+            journal=self.journal,
+            registry=self.registry,
+            docker=self.docker,
+            config=load_config(self.workspace, SANDBOX_IMAGE),
+            notifier=notifier,
+        )
+        self.reads = TaskReads(self.registry, self.docker)
+        self.execs = ExecService(self.tasks, execs, notifier)
+        self.sessions = SessionService(self.tasks, execs, notifier)
+        self.reconciler = Reconciler(self.tasks)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        if len(replay.records) > COMPACT_AFTER_RECORDS:
+            self.journal.compact(self.registry.snapshot())
+
+    # --- other daemons -----------------------------------------------------------------------------
+    def _on_foreign_record(self, record: Record) -> None:
+        task = self.registry.apply(record)
+        if task is not None:
+            self.notifier.task_changed(task)
+            self.notifier.status(self.registry.counts())
+
+    def _on_foreign_reset(self, replay: object) -> None:
+        from dockyard.server.adapters.journal import ReplayResult
+
+        assert isinstance(replay, ReplayResult)
+        for task in self.registry.load(replay):
+            self.notifier.task_changed(task)
+        self.notifier.status(self.registry.counts())
+
+    def _tail_loop(self) -> None:
+        while not self._stop.wait(TAIL_INTERVAL_S):
+            try:
+                result = self.journal.tail()
+            except DockyardError as exc:
+                self.notifier.log(f"journal tail: {exc.message}", "error")
+                continue
+            if result.reset and result.replay is not None:
+                self._on_foreign_reset(result.replay)
+            for record in result.records:
+                self._on_foreign_record(record)
+
+    # --- the engine ----------------------------------------------------------------------------------
+    def reconcile(self) -> None:
+        for action in self.reconciler.reconcile():
+            self.notifier.log(f"reconcile: {action}", "info")
+
+    def _events_loop(self) -> None:
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                self.reconcile()  # catch up on anything missed while not watching
+                backoff = 0.5
+                events = self.docker.events(str(self.workspace))
+                self._current_events = events
+                for event in events:
+                    if self._stop.is_set():
+                        break
+                    self.reconciler.on_event(event)
+            except DockyardError as exc:
+                self.notifier.log(f"Docker: {exc.message}", "warning")
+            except Exception:  # never let the watcher die silently
+                log.exception("event watcher")
+            self._stop.wait(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def start(self) -> None:
+        for target, name in ((self._tail_loop, "journal-tail"), (self._events_loop, "docker-events")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.sessions.close_all()
+        events = getattr(self, "_current_events", None)
+        if events is not None:
+            with contextlib.suppress(Exception):
+                events.close()
+        self.journal.close()

@@ -1,0 +1,224 @@
+"""Task lifecycle: every state change is checked against the table, journalled (fsynced), then announced.
+
+Order of work for an operation: validate (state table, revision) -> announce intent in the journal ->
+act on Docker -> journal the new state -> notify. A crash between any two steps leaves a journal that
+``reconcile`` repairs on the next start (see docs/edge-cases.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dockyard.protocol.task import (
+    CreateTaskParams,
+    KillTaskParams,
+    ListTasksParams,
+    RemoveTaskParams,
+    StopTaskParams,
+    Task,
+    TaskRef,
+    TaskState,
+)
+from dockyard.server.adapters.docker import DockerAdapter
+from dockyard.server.adapters.journal import Journal
+from dockyard.server.errors import ContainerGone, DockyardError, InvalidState, NotFound, RevisionConflict
+from dockyard.server.services.config import WorkspaceConfig
+from dockyard.server.services.notifier import Notifier
+from dockyard.server.services.policy import build_container_spec
+from dockyard.server.services.registry import INTENT_RECORD, TASK_RECORD, TaskRegistry
+from dockyard.server.services.statemachine import Event, IllegalTransition, next_state
+
+
+def new_task_id() -> str:
+    return "t-" + secrets.token_hex(3)
+
+
+def container_name(task_id: str) -> str:
+    return f"dockyard-{task_id}"
+
+
+def volume_names(task_id: str) -> tuple[str, str]:
+    """(workspace volume, home volume) of a task."""
+    return f"dockyard-{task_id}-workspace", f"dockyard-{task_id}-home"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TaskService:
+    def __init__(
+        self,
+        *,
+        workspace: Path,
+        journal: Journal,
+        registry: TaskRegistry,
+        docker: DockerAdapter,
+        config: WorkspaceConfig,
+        notifier: Notifier,
+        host_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.workspace = workspace
+        self.journal = journal
+        self.registry = registry
+        self.docker = docker
+        self.config = config
+        self.notifier = notifier
+        self.host_env = dict(os.environ if host_env is None else host_env)
+
+    # --- journal + notify ------------------------------------------------------------------------
+    def commit(self, task: Task) -> Task:
+        """Journal ``task`` (fsynced before we return) and tell every client."""
+        self.journal.append(TASK_RECORD, task.to_wire())
+        self.registry.put(task)
+        self.notifier.task_changed(task)
+        self.notifier.status(self.registry.counts())
+        return task
+
+    def _announce(self, task_id: str, op: str) -> None:
+        self.journal.append(INTENT_RECORD, {"taskId": task_id, "op": op})
+        self.registry.apply_intent(task_id, op)
+
+    def transition(self, task_id: str, event: Event, operation: str, **changes: Any) -> Task:
+        """Move a task along the table under the journal lock (so concurrent daemons serialise)."""
+        with self.journal.locked():
+            task = self.registry.get(task_id)
+            return self.commit(self._advanced(task, event, operation, **changes))
+
+    def _advanced(self, task: Task, event: Event, operation: str, **changes: Any) -> Task:
+        try:
+            state = next_state(task.state, event)
+        except IllegalTransition:
+            raise InvalidState(task.id, task.state.value, operation) from None
+        update = {"state": state, "revision": task.revision + 1, "updated_at": now(), "reason": None, **changes}
+        return task.model_copy(update=update)
+
+    def _checked(self, ref: TaskRef, event: Event, operation: str) -> Task:
+        """The task, if ``event`` is legal now and the client's expected revision still holds."""
+        task = self.registry.get(ref.task_id)
+        if ref.expected_revision is not None and ref.expected_revision != task.revision:
+            raise RevisionConflict(
+                f"task {task.id} is at revision {task.revision}, not {ref.expected_revision}",
+                {"taskId": task.id, "revision": task.revision, "expected": ref.expected_revision},
+            )
+        self._advanced(task, event, operation)
+        return task
+
+    # --- create ------------------------------------------------------------------------------------
+    def create(self, params: CreateTaskParams) -> Task:
+        task_id = new_task_id()
+        work_vol, home_vol = volume_names(task_id)
+        spec = build_container_spec(
+            params,
+            task_id=task_id,
+            workspace=self.workspace,
+            config=self.config,
+            volume_name=work_vol,
+            home_volume=home_vol,
+            default_command=None,
+            host_env=self.host_env,
+        )  # raises PolicyRefused before anything exists
+        if not self.docker.image_present(spec.image):
+            raise NotFound(
+                f"image {spec.image!r} is not present; build it with `dockyard image build`", {"image": spec.image}
+            )
+        stamp = now()
+        task = Task(
+            id=task_id,
+            title=params.title,
+            state=TaskState.CREATING,
+            parent_id=params.parent_id,
+            image=spec.image,
+            base_ref=params.base_ref,
+            created_at=stamp,
+            updated_at=stamp,
+            resources=spec.resources,
+            network=spec.network,
+            labels=spec.labels,
+            env_keys=spec.env_keys,
+            command=params.command,
+        )
+        self.commit(task)
+        try:
+            container_id = self._materialise(task_id, spec.image, spec.kwargs, spec.labels)
+        except DockyardError as exc:
+            self._undo_create(task_id, str(exc))
+            raise
+        return self.transition(task_id, Event.CREATED, "create", container_id=container_id)
+
+    def _materialise(self, task_id: str, image: str, kwargs: dict[str, Any], labels: dict[str, str]) -> str:
+        for volume in volume_names(task_id):
+            self.docker.create_volume(volume, labels)
+        container_id = self.docker.create_container(image, container_name(task_id), kwargs)
+        self.docker.start(container_id)
+        return container_id
+
+    def _undo_create(self, task_id: str, why: str) -> None:
+        """Nothing half-created is left: container, volumes, and the task itself (kept in history)."""
+        self.destroy_resources(task_id, None)
+        self.transition(task_id, Event.REMOVE, "create", reason=f"create failed: {why}")
+
+    def destroy_resources(self, task_id: str, container_id: str | None) -> None:
+        """Remove a task's container (by id, else by name) and its volumes; idempotent."""
+        self.docker.remove_container(container_id or container_name(task_id))
+        for volume in volume_names(task_id):
+            self.docker.remove_volume(volume)
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    def _act(self, ref: TaskRef, event: Event, operation: str, action: Callable[[str], None]) -> Task:
+        task = self._checked(ref, event, operation)
+        if task.container_id is None:
+            raise InvalidState(task.id, f"{task.state.value} without a container", operation)
+        self._announce(task.id, operation)
+        try:
+            action(task.container_id)
+        except ContainerGone:
+            self.transition(task.id, Event.LOSE, operation, reason="container removed outside Dockyard")
+            raise
+        return self.transition(task.id, event, operation)
+
+    def start(self, ref: TaskRef) -> Task:
+        return self._act(ref, Event.START, "start", self.docker.start)
+
+    def stop(self, params: StopTaskParams) -> Task:
+        return self._act(params, Event.STOP, "stop", lambda cid: self.docker.stop(cid, params.timeout_s))
+
+    def restart(self, params: StopTaskParams) -> Task:
+        return self._act(params, Event.RESTART, "restart", lambda cid: self.docker.restart(cid, params.timeout_s))
+
+    def kill(self, params: KillTaskParams) -> Task:
+        return self._act(params, Event.KILL, "kill", lambda cid: self.docker.kill(cid, params.signal))
+
+    def pause(self, ref: TaskRef) -> Task:
+        return self._act(ref, Event.PAUSE, "pause", self.docker.pause)
+
+    def resume(self, ref: TaskRef) -> Task:
+        return self._act(ref, Event.RESUME, "resume", self.docker.unpause)
+
+    def remove(self, params: RemoveTaskParams) -> None:
+        task = self._checked(params, Event.REMOVE, "remove")
+        if task.state in (TaskState.RUNNING, TaskState.PAUSED) and not params.force:
+            raise InvalidState(task.id, task.state.value, "remove (stop it first, or pass force)")
+        self._announce(task.id, "remove")
+        self.destroy_resources(task.id, task.container_id)
+        self.transition(task.id, Event.REMOVE, "remove")
+
+    def list(self, params: ListTasksParams) -> list[Task]:
+        tasks = [t for t in self.registry.all() if t.state is not TaskState.REMOVED or params.states]
+        if params.states:
+            tasks = [t for t in tasks if t.state in params.states]
+        if params.parent_id:
+            tasks = [t for t in tasks if t.parent_id == params.parent_id]
+        return tasks
+
+    def running_container(self, task_id: str, operation: str) -> tuple[Task, str]:
+        """A task that can run processes now, and its container id."""
+        task = self.registry.get(task_id)
+        if task.state is not TaskState.RUNNING or task.container_id is None:
+            raise InvalidState(task.id, task.state.value, operation)
+        return task, task.container_id
