@@ -71,3 +71,22 @@ def mermaid() -> str:
         lines.append(f"    {src.value} --> {dst.value}: {event.value}")
     lines.append("    removed --> [*]")
     return "\n".join(lines) + "\n"
+
+
+DOC_HEADER = """# Task state machine
+
+Generated from `TRANSITIONS` in `server/services/statemachine.py` by
+`python -m dockyard.server.services.statemachine`; `tests/unit/test_statemachine.py` fails when this
+file and the table disagree. An operation that is not an edge here is answered with -32011 naming the
+state and the operation.
+
+"""
+
+
+def write_doc(path: str = "docs/state-machine.md") -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(DOC_HEADER + "```mermaid\n" + mermaid() + "```\n")
+
+
+if __name__ == "__main__":
+    write_doc()
