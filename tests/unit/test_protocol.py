@@ -92,3 +92,10 @@ def test_command_names_map_both_ways() -> None:
         assert m.method_for_command(m.command_name(method)) == method
     assert m.method_for_command("dockyard.nope") is None
     assert m.method_for_command("other.createTask") is None
+
+
+def test_reference_doc_is_current() -> None:
+    from dockyard.protocol.reference import render as render_reference
+
+    path = ROOT / "docs" / "protocol.md"
+    assert path.read_text(encoding="utf-8") == render_reference(), "run: python -m dockyard.protocol.reference"
