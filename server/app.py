@@ -38,21 +38,23 @@ from dockyard.server.runtime import Runtime
 log = logging.getLogger(__name__)
 
 
+# ``jsonrpc`` has no default on purpose: lsprotocol's converter omits fields equal to their default when it
+# unstructures, and a message without ``"jsonrpc": "2.0"`` is not JSON-RPC 2.0 (pygls' own client crashes on it).
 @attrs.define
 class RawRequest:
     """A dockyard/* request whose params stay a plain dict (pygls would rename non-identifier keys)."""
 
     id: Any
     method: str
+    jsonrpc: str
     params: Any = None
-    jsonrpc: str = "2.0"
 
 
 @attrs.define
 class RawNotification:
     method: str
+    jsonrpc: str
     params: Any = None
-    jsonrpc: str = "2.0"
 
 
 def to_rpc(exc: DockyardError) -> JsonRpcException:
