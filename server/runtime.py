@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 SANDBOX_IMAGE = f"dockyard/sandbox:{__version__}"
 TAIL_INTERVAL_S = 0.2
 COMPACT_AFTER_RECORDS = 5000
+FIRST_PASS_WAIT_S = 10.0  # bounded: with the engine down, initialize must still answer
 
 
 class Runtime:
@@ -61,6 +62,7 @@ class Runtime:
         self.sessions = SessionService(self.tasks, execs, notifier)
         self.reconciler = Reconciler(self.tasks)
         self._stop = threading.Event()
+        self._first_pass = threading.Event()
         self._threads: list[threading.Thread] = []
         if len(replay.records) > COMPACT_AFTER_RECORDS:
             self.journal.compact(self.registry.snapshot())
@@ -101,7 +103,10 @@ class Runtime:
         backoff = 0.5
         while not self._stop.is_set():
             try:
-                self.reconcile()  # catch up on anything missed while not watching
+                try:
+                    self.reconcile()  # catch up on anything missed while not watching
+                finally:
+                    self._first_pass.set()
                 backoff = 0.5
                 events = self.docker.events(str(self.workspace))
                 self._current_events = events
@@ -117,10 +122,17 @@ class Runtime:
             backoff = min(backoff * 2, 5.0)
 
     def start(self) -> None:
+        """Start the watchers; returns once the first reconcile pass is over (or FIRST_PASS_WAIT_S passed).
+
+        Waiting matters: the pass treats a task still ``creating`` as a create interrupted by a dead daemon
+        and removes it, so it must not overlap a createTask sent right after ``initialize`` (it did: the
+        task was removed mid-create and its container left behind).
+        """
         for target, name in ((self._tail_loop, "journal-tail"), (self._events_loop, "docker-events")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        self._first_pass.wait(FIRST_PASS_WAIT_S)
 
     def close(self) -> None:
         self._stop.set()
