@@ -35,14 +35,14 @@ def engine_errors(action: str) -> Iterator[None]:
     """Translate docker-py failures during ``action``: lost engine, missing object, conflict, refusal."""
     try:
         yield
-    except requests.exceptions.RequestException as exc:
-        raise DockerUnavailable(f"{action}: {exc}") from exc
-    except docker.errors.NotFound as exc:
+    except docker.errors.NotFound as exc:  # before RequestException: APIError subclasses requests' HTTPError
         raise ContainerGone(f"{action}: {exc.explanation or exc}") from exc
     except docker.errors.APIError as exc:
         if exc.status_code == 409:
             raise EngineConflict(f"{action}: {exc.explanation or exc}") from exc
         raise DockyardError(f"{action} failed: {exc.explanation or exc}") from exc
+    except requests.exceptions.RequestException as exc:
+        raise DockerUnavailable(f"{action}: {exc}") from exc
     except docker.errors.DockerException as exc:
         raise DockerUnavailable(f"{action}: {exc}") from exc
 

@@ -18,6 +18,7 @@ from dockyard.server.services.tasks import TaskService
 
 log = logging.getLogger(__name__)
 LIVE_CONTAINER = (TaskState.RUNNING, TaskState.PAUSED)
+HAS_CONTAINER = (*LIVE_CONTAINER, TaskState.STOPPED, TaskState.FAILED)
 
 
 def failure_reason(exit_code: int | None, oom_killed: bool) -> str:
@@ -45,6 +46,8 @@ class Reconciler:
 
     def _one(self, task: Task, container: dict[str, Any] | None) -> list[str]:
         if task.state is TaskState.CREATING:
+            if self.tasks.create_in_flight(task.id):
+                return []  # not interrupted: a live daemon is creating it right now
             return self._interrupted_create(task, container)
         if container is None:
             if task.state is TaskState.LOST:
@@ -76,11 +79,14 @@ class Reconciler:
             return
         with self.tasks.journal.locked():  # catches up with other daemons first
             task = self.tasks.registry.find(task_id)
-            if task is None or task.state not in LIVE_CONTAINER or self.tasks.registry.intent(task_id):
-                return  # not ours, already handled, or a lifecycle call of some daemon is acting on it
-            if action == "destroy":
-                self.tasks.transition(task_id, Event.LOSE, "watch", reason="container removed outside Dockyard")
+            if task is None or self.tasks.registry.intent(task_id):
+                return  # not ours, or a lifecycle call of some daemon is acting on it
+            if action == "destroy":  # `docker rm -f` sends die first: a task failed by it is lost all the same
+                if task.state in HAS_CONTAINER:
+                    self.tasks.transition(task_id, Event.LOSE, "watch", reason="container removed outside Dockyard")
                 return
+            if task.state not in LIVE_CONTAINER:
+                return  # already handled
             code = int(attrs["exitCode"]) if str(attrs.get("exitCode", "")).lstrip("-").isdigit() else None
             try:
                 state = self.tasks.docker.inspect(task.container_id or task_id)["State"]

@@ -7,9 +7,11 @@ act on Docker -> journal the new state -> notify. A crash between any two steps 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,8 @@ from dockyard.protocol.task import (
 )
 from dockyard.server.adapters.docker import DockerAdapter
 from dockyard.server.adapters.journal import Journal
-from dockyard.server.errors import ContainerGone, DockyardError, InvalidState, NotFound, RevisionConflict
+from dockyard.server.adapters.locks import FileLock
+from dockyard.server.errors import Busy, ContainerGone, DockyardError, InvalidState, NotFound, RevisionConflict
 from dockyard.server.services.config import WorkspaceConfig
 from dockyard.server.services.notifier import Notifier
 from dockyard.server.services.policy import build_container_spec
@@ -49,6 +52,19 @@ def volume_names(task_id: str) -> tuple[str, str]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+CRASH_ENV = "DOCKYARD_TEST_CRASH_AT"  # test-only: tests/integration/test_recovery.py
+STALL_S = 3.0
+
+
+def _test_crash_point(step: str) -> None:
+    """Test-only: die like ``kill -9`` at ``step`` (env ``step``) or stall there (env ``stall:step``)."""
+    wanted = os.environ.get(CRASH_ENV)
+    if wanted == step:
+        os._exit(137)
+    if wanted == f"stall:{step}":
+        time.sleep(STALL_S)
 
 
 class TaskService:
@@ -143,19 +159,46 @@ class TaskService:
             env_keys=spec.env_keys,
             command=params.command,
         )
-        self.commit(task)
+        with self._create_lock(task_id):  # reconcile (of any daemon) leaves a create in flight alone
+            self.commit(task)
+            _test_crash_point("after_journal_creating")
+            try:
+                container_id = self._materialise(task_id, spec.image, spec.kwargs, spec.labels)
+            except DockyardError as exc:
+                self._undo_create(task_id, str(exc))
+                raise
+            return self.transition(task_id, Event.CREATED, "create", container_id=container_id)
+
+    def _create_lock_file(self, task_id: str) -> FileLock:
+        return FileLock(self.journal.path.parent / f"create-{task_id}.lock", 0, what="create lock")
+
+    @contextlib.contextmanager
+    def _create_lock(self, task_id: str) -> Iterator[None]:
+        """Held for the whole create; the kernel drops it when the creating daemon dies (kill -9 included)."""
+        lock = self._create_lock_file(task_id)
+        lock.acquire()
         try:
-            container_id = self._materialise(task_id, spec.image, spec.kwargs, spec.labels)
-        except DockyardError as exc:
-            self._undo_create(task_id, str(exc))
-            raise
-        return self.transition(task_id, Event.CREATED, "create", container_id=container_id)
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                lock.path.unlink()
+            lock.release()
+
+    def create_in_flight(self, task_id: str) -> bool:
+        """True while a live daemon (this one or another) is still creating ``task_id``."""
+        try:
+            with self._create_lock(task_id):
+                return False
+        except Busy:
+            return True
 
     def _materialise(self, task_id: str, image: str, kwargs: dict[str, Any], labels: dict[str, str]) -> str:
         for volume in volume_names(task_id):
             self.docker.create_volume(volume, labels)
         container_id = self.docker.create_container(image, container_name(task_id), kwargs)
+        _test_crash_point("after_container_create")
         self.docker.start(container_id)
+        _test_crash_point("after_container_start")
         return container_id
 
     def _undo_create(self, task_id: str, why: str) -> None:
