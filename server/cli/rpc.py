@@ -6,6 +6,7 @@ and labels/env/stats are maps. Used by the CLI and by the e2e tests.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -62,12 +64,18 @@ class DaemonClient:
         command: list[str] | None = None,
         env: dict[str, str] | None = None,
         capabilities: dict[str, Any] | None = None,
+        on_notification: Callable[[Message], None] | None = None,
+        stderr: IO[bytes] | int | None = None,
+        new_session: bool = False,
     ) -> None:
         self.workspace = workspace.resolve()
         self.command = command or [sys.executable, "-m", "dockyard.server", "serve", "--stdio"]
         self.env = {**os.environ, **(env or {})}
         self.capabilities = capabilities or {}
         self.notifications: list[Message] = []
+        self.listeners: list[Callable[[Message], None]] = [on_notification] if on_notification else []
+        self.stderr = stderr  # where the daemon's stderr goes (None: inherited)
+        self.new_session = new_session  # own session: a terminal's Ctrl-C reaches us, not the daemon
         self._cond = threading.Condition()
         self._responses: dict[Any, queue.Queue[Message]] = {}
         self._ids = itertools.count(1)
@@ -79,7 +87,13 @@ class DaemonClient:
     # --- process --------------------------------------------------------------------------------------
     def start(self) -> DaemonClient:
         self.proc = subprocess.Popen(
-            self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self.env, cwd=self.workspace
+            self.command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            env=self.env,
+            cwd=self.workspace,
+            start_new_session=self.new_session,
         )
         threading.Thread(target=self._reader, daemon=True, name="rpc-reader").start()
         self.initialize_result = self.request(
@@ -137,6 +151,24 @@ class DaemonClient:
     def request(self, method: str, params: Any, timeout: float = 120) -> Any:
         return self.response(self.send_request(method, params), timeout)
 
+    def add_listener(self, callback: Callable[[Message], None]) -> Callable[[], None]:
+        """Call ``callback(message)`` for every notification as it arrives (on the reader thread, in order,
+        after it is appended to ``notifications``); returns a function that removes it again."""
+        self.listeners.append(callback)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self.listeners.remove(callback)
+
+        return remove
+
+    def _dispatch(self, message: Message) -> None:
+        for callback in list(self.listeners):
+            try:
+                callback(message)
+            except Exception:  # a faulty listener must not stop the reader
+                traceback.print_exc()
+
     def cancel(self, msg_id: int) -> None:
         self.notify("$/cancelRequest", {"id": msg_id})
 
@@ -147,6 +179,7 @@ class DaemonClient:
                 with self._cond:
                     self.notifications.append(message)
                     self._cond.notify_all()
+                self._dispatch(message)
             elif "id" in message and "method" not in message:
                 self._responses.setdefault(message["id"], queue.Queue()).put(message)
         self.closed = True
