@@ -3,8 +3,9 @@
 Why the socket: ``exec_run(stream=True)`` loses the exit code and cannot send stdin; ``exec_start(socket=True)``
 gives both, and the multiplexed frames are demuxed here.
 
-Why the wrapper: the Engine has no "kill this exec" call. Each exec runs as ``sh -c`` that records its pid
-(a process-group leader, runc setsids every exec) in /tmp; killing is a second exec ``kill -KILL -<pgid>``.
+Why the marker: the Engine has no "kill this exec" call. Each exec runs with ``DOCKYARD_EXEC_ID=<key>`` in its
+environment (inherited by its children); killing is a second exec that finds those processes in /proc. The
+command itself runs unwrapped, so env names a shell would drop (``MY-VAR``) still reach it.
 """
 
 from __future__ import annotations
@@ -19,20 +20,15 @@ from docker.utils.socket import frames_iter
 
 from dockyard.server.adapters.docker_engine import Engine, engine_errors
 
-PID_DIR = "/tmp"
-_WRAPPER = (
-    '{ echo $$ >"' + PID_DIR + '/.dockyard-exec-$DOCKYARD_EXEC_ID"; } 2>/dev/null; "$@"; s=$?; '
-    'rm -f "' + PID_DIR + '/.dockyard-exec-$DOCKYARD_EXEC_ID" 2>/dev/null; exit $s'
-)
+MARKER = "DOCKYARD_EXEC_ID"
+# Kill every process of the container whose environment carries the exec's marker (children inherit it),
+# and each one's process group (runc makes every exec a session leader). Only needs sh, tr and grep.
 _KILLER = (
-    'p=$(cat "' + PID_DIR + '/.dockyard-exec-$1" 2>/dev/null) || exit 0; '
-    'kill -KILL -"$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; rm -f "' + PID_DIR + '/.dockyard-exec-$1"; exit 0'
+    'k="' + MARKER + '=$1"; for d in /proc/[0-9]*; do '
+    'if tr "\\000" "\\n" <"$d/environ" 2>/dev/null | grep -qxF "$k"; then '
+    'p=${d#/proc/}; kill -KILL -"$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; fi; done; exit 0'
 )
 STDOUT, STDERR = 1, 2
-
-
-def wrap(argv: list[str]) -> list[str]:
-    return ["/bin/sh", "-c", _WRAPPER, "dockyard-exec", *argv]
 
 
 def _raw(sock: Any) -> socketlib.socket:
@@ -129,11 +125,11 @@ class ExecAdapter:
         workdir: str | None,
         stdin: bool,
     ) -> ExecStream:
-        environment = {**env, "DOCKYARD_EXEC_ID": exec_key}
+        environment = {**env, MARKER: exec_key}
         with self.engine.call("starting exec") as client:
             exec_id = client.api.exec_create(
                 container_id,
-                wrap(argv),
+                argv,
                 stdout=True,
                 stderr=True,
                 stdin=stdin,
@@ -149,8 +145,11 @@ class ExecAdapter:
             killer = client.api.exec_create(container_id, ["/bin/sh", "-c", _KILLER, "dockyard-kill", exec_key])
             client.api.exec_start(killer["Id"])
 
-    def start_pty(self, container_id: str, argv: list[str], *, env: dict[str, str], cols: int, rows: int) -> PtyStream:
-        environment = {"TERM": "xterm-256color", **env}
+    def start_pty(
+        self, container_id: str, session_key: str, argv: list[str], *, env: dict[str, str], cols: int, rows: int
+    ) -> PtyStream:
+        """``session_key`` marks the session's processes so :meth:`kill_exec` can end them on close."""
+        environment = {"TERM": "xterm-256color", **env, MARKER: session_key}
         with self.engine.call("opening session") as client:
             exec_id = client.api.exec_create(
                 container_id, argv, stdin=True, tty=True, stdout=True, stderr=True, environment=environment

@@ -35,9 +35,12 @@ class SessionService:
     def open(self, params: OpenSessionParams) -> Session:
         task, container_id = self.tasks.running_container(params.task_id, "open a session in")
         command = DEFAULT_SHELL if params.command is None else argv_of(params.command)
-        pty = self.execs.start_pty(container_id, command, env=params.env or {}, cols=params.cols, rows=params.rows)
+        session_id = "s-" + secrets.token_hex(4)
+        pty = self.execs.start_pty(
+            container_id, session_id, command, env=params.env or {}, cols=params.cols, rows=params.rows
+        )
         session = Session(
-            session_id="s-" + secrets.token_hex(4),
+            session_id=session_id,
             task_id=task.id,
             command=command,
             cols=params.cols,
@@ -62,6 +65,7 @@ class SessionService:
 
     def close(self, params: SessionRef) -> Session:
         live = self._get(params.session_id)
+        self.execs.kill_exec(live.container_id, live.session.session_id)
         live.pty.close()
         return live.session.model_copy(update={"state": "exited"})
 

@@ -231,12 +231,6 @@ async def test_dotted_label_keys_survive_the_round_trip(
     assert {"MY-VAR=dashed", "dotted.name=dots"} <= set(result["stdout"].split("\0"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: every exec runs under an `sh -c` kill wrapper (server/adapters/docker_exec.py), and "
-    "busybox sh / dash drop environment variables whose names are not shell identifiers, which the protocol's "
-    "EnvName allows (MY-VAR, dotted.name)",
-)
 async def test_exec_sees_non_identifier_env_names(client: DockyardClient) -> None:
     task = await create(client, title="env", env={"MY-VAR": "dashed"})
     result = await client.call(m.EXEC, {"taskId": task["id"], "command": ["env"], "env": {"EXEC-ONLY.x": "1"}})
