@@ -21,9 +21,13 @@ LIVE_CONTAINER = (TaskState.RUNNING, TaskState.PAUSED)
 HAS_CONTAINER = (*LIVE_CONTAINER, TaskState.STOPPED, TaskState.FAILED)
 
 
-def failure_reason(exit_code: int | None, oom_killed: bool) -> str:
-    if oom_killed or exit_code == 137:
+def failure_reason(exit_code: int | None, oom_killed: bool | None) -> str:
+    """``oom`` when Docker says so, or when the main process exited 137 and Docker cannot tell us more
+    (container already gone); a SIGKILL that Docker did not attribute to memory is ``killed(137)``."""
+    if oom_killed or (exit_code == 137 and oom_killed is None):
         return "oom"
+    if exit_code == 137:
+        return "killed(137)"
     return f"exited({exit_code})"
 
 
@@ -94,5 +98,5 @@ class Reconciler:
                 state = {}
             if state.get("Running"):
                 return  # died and came back (a restart): nothing failed
-            oom = bool(state.get("OOMKilled"))
+            oom = state.get("OOMKilled") if state else None
             self.tasks.transition(task_id, Event.FAIL, "watch", reason=failure_reason(code, oom))

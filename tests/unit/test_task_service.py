@@ -81,7 +81,7 @@ class FakeDocker:
         return list(self.containers.values())
 
     def inspect(self, cid: str) -> dict[str, Any]:
-        return {"State": {"ExitCode": 137, "OOMKilled": False, "Running": False}}
+        return {"State": {"ExitCode": 137, "OOMKilled": True, "Running": False}}
 
 
 @pytest.fixture
@@ -207,6 +207,9 @@ def test_reconcile_interrupted_create(service: tuple[TaskService, FakeDocker]) -
     assert svc.registry.find("t-abcdef").state is TaskState.REMOVED  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("code", "oom", "reason"), [(137, False, "oom"), (0, True, "oom"), (3, False, "exited(3)")])
-def test_failure_reason(code: int, oom: bool, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("code", "oom", "reason"),
+    [(137, True, "oom"), (137, None, "oom"), (137, False, "killed(137)"), (0, True, "oom"), (3, False, "exited(3)")],
+)
+def test_failure_reason(code: int, oom: bool | None, reason: str) -> None:
     assert failure_reason(code, oom) == reason
