@@ -16,6 +16,7 @@ from .exec import (
     SessionInputParams,
     SessionRef,
 )
+from .git import Diff, DiffTaskParams, IntegrateTaskParams, Integration
 from .notifications import ExecExited, Output, SessionExited, SessionOutput, Status, TaskChanged
 from .task import (
     CreateTaskParams,
@@ -57,6 +58,8 @@ METHODS: dict[str, MethodSpec] = {
     m.SESSION_INPUT: MethodSpec(SessionInputParams, Session),
     m.RESIZE_SESSION: MethodSpec(ResizeSessionParams, Session),
     m.CLOSE_SESSION: MethodSpec(SessionRef, Session),
+    m.DIFF_TASK: MethodSpec(DiffTaskParams, Diff),
+    m.INTEGRATE_TASK: MethodSpec(IntegrateTaskParams, Integration),
 }
 
 NOTIFICATIONS: dict[str, type[BaseModel]] = {

@@ -72,6 +72,12 @@ class Task(WireModel):
     labels: dict[str, str] = Field(default_factory=dict)
     env_keys: list[str] = Field(default_factory=list)
     command: list[str] | None = None
+    target: str | None = Field(default=None, description="Branch the task integrates into by default.")
+    uncommitted: bool | None = Field(
+        default=None, description="The workspace had uncommitted changes at create time (carried in or not)."
+    )
+    head: str | None = Field(default=None, description="Last task-branch commit synced into the user's repository.")
+    integrated_commit: str | None = None
 
 
 class CreateTaskParams(WireModel):
@@ -90,6 +96,9 @@ class CreateTaskParams(WireModel):
     ports: list[PortSpec] | None = None
     command: list[str] | None = Field(default=None, description="Main process; default keeps the task alive.")
     agent: str | None = None
+    include_uncommitted: bool = Field(
+        default=False, description="Carry the workspace's uncommitted changes (tracked and untracked) into the task."
+    )
     options: dict[str, Any] | None = Field(
         default=None, description="Extra container options; each is checked by policy, unknown ones refused."
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dockyard.server import __version__
@@ -21,6 +22,9 @@ from dockyard.server.adapters.journal_format import Record
 from dockyard.server.errors import DockyardError
 from dockyard.server.services.config import load_config
 from dockyard.server.services.execs import ExecService
+from dockyard.server.services.gitwork import GitWorkspace
+from dockyard.server.services.integration import IntegrationService
+from dockyard.server.services.memory import mirror
 from dockyard.server.services.notifier import Notifier
 from dockyard.server.services.reconcile import Reconciler
 from dockyard.server.services.registry import TaskRegistry
@@ -31,6 +35,7 @@ from dockyard.server.services.tasks import TaskService
 log = logging.getLogger(__name__)
 SANDBOX_IMAGE = f"dockyard/sandbox:{__version__}"
 TAIL_INTERVAL_S = 0.2
+MIRROR_INTERVAL_S = 2.0
 COMPACT_AFTER_RECORDS = 5000
 FIRST_PASS_WAIT_S = 10.0  # bounded: with the engine down, initialize must still answer
 
@@ -49,6 +54,7 @@ class Runtime:
         self.journal.set_catch_up(self._on_foreign_record, self._on_foreign_reset)
         self.docker = DockerAdapter(self.engine)
         execs = ExecAdapter(self.engine)
+        self.git = GitWorkspace(self.workspace, execs)
         self.tasks = TaskService(
             workspace=self.workspace,
             journal=self.journal,
@@ -56,9 +62,14 @@ class Runtime:
             docker=self.docker,
             config=load_config(self.workspace, SANDBOX_IMAGE),
             notifier=notifier,
+            git=self.git,
+        )
+        self.integration = IntegrationService(
+            self.tasks, self.git, keep_memory=self.tasks.config.git.keep_memory_on_integrate
         )
         self.reads = TaskReads(self.registry, self.docker)
-        self.execs = ExecService(self.tasks, execs, notifier)
+        self.execs = ExecService(self.tasks, execs, notifier, after=self._after_exec)
+        self._git_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-sync")
         self.sessions = SessionService(self.tasks, execs, notifier)
         self.reconciler = Reconciler(self.tasks)
         self._stop = threading.Event()
@@ -94,6 +105,38 @@ class Runtime:
             for record in result.records:
                 self._on_foreign_record(record)
 
+    # --- git: sync after an exec moved HEAD, mirror memory files -------------------------------------
+    def _after_exec(self, task_id: str) -> None:
+        """Called after every exec: sync and mirror off the request path (one worker, in order)."""
+        if self.tasks.git is not None and not self._stop.is_set():
+            self._git_work.submit(self._sync_and_mirror, task_id)
+
+    def _sync_and_mirror(self, task_id: str) -> None:
+        task = self.registry.find(task_id)
+        if task is None or not task.branch or task.state.value not in ("running", "conflicted", "integrated"):
+            return
+        try:
+            head = self.git.sync(task)
+            if head is not None:
+                self.tasks.update(task.id, head=head)
+        except DockyardError as exc:
+            self.notifier.log(f"sync of {task_id}: {exc.message}", "warning")
+        self.mirror_memory(task_id)
+
+    def mirror_memory(self, task_id: str) -> None:
+        task = self.registry.find(task_id)
+        if task is not None and task.checkout_path:
+            mirror(Path(task.checkout_path), self.workspace / ".dockyard" / "tasks" / task_id)
+
+    def _mirror_loop(self) -> None:
+        while not self._stop.wait(MIRROR_INTERVAL_S):
+            for task in self.registry.all():
+                if task.checkout_path and task.state.value != "removed":
+                    try:
+                        self.mirror_memory(task.id)
+                    except OSError as exc:
+                        self.notifier.log(f"memory mirror of {task.id}: {exc}", "warning")
+
     # --- the engine ----------------------------------------------------------------------------------
     def reconcile(self) -> None:
         for action in self.reconciler.reconcile():
@@ -128,7 +171,11 @@ class Runtime:
         and removes it, so it must not overlap a createTask sent right after ``initialize`` (it did: the
         task was removed mid-create and its container left behind).
         """
-        for target, name in ((self._tail_loop, "journal-tail"), (self._events_loop, "docker-events")):
+        for target, name in (
+            (self._tail_loop, "journal-tail"),
+            (self._events_loop, "docker-events"),
+            (self._mirror_loop, "memory-mirror"),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -136,6 +183,7 @@ class Runtime:
 
     def close(self) -> None:
         self._stop.set()
+        self._git_work.shutdown(wait=False, cancel_futures=True)
         self.sessions.close_all()
         events = getattr(self, "_current_events", None)
         if events is not None:

@@ -27,6 +27,6 @@ def handles(method: str) -> Callable[[Handler], Handler]:
 
 def load_all() -> dict[str, Handler]:
     """Import the handler modules (they register themselves) and return the table."""
-    from dockyard.server.handlers import lifecycle, processes  # noqa: F401
+    from dockyard.server.handlers import git, lifecycle, processes  # noqa: F401
 
     return HANDLERS

@@ -59,10 +59,22 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class GitSettings:
+    """[git]: auto-commit points (commit pending work inside the container) and memory handling."""
+
+    autocommit_on_stop: bool = True
+    autocommit_on_detach: bool = True
+    autocommit_on_integrate: bool = True
+    autocommit_on_checkpoint: bool = True
+    keep_memory_on_integrate: bool = False  # .dockyard/task/ is left out of the target branch by default
+
+
+@dataclass(frozen=True)
 class WorkspaceConfig:
     defaults: Defaults
     policy: Policy
     path: Path | None = None  # the file it came from, None when defaults were used
+    git: GitSettings = GitSettings()
 
 
 class _Reader:
@@ -156,6 +168,20 @@ def _read_policy(path: Path, table: Mapping[str, Any]) -> Policy:
     )
 
 
+def _read_git(path: Path, table: Mapping[str, Any]) -> GitSettings:
+    r = _Reader(path, "git", table)
+    g = GitSettings()
+    keys = (
+        "autocommit_on_stop",
+        "autocommit_on_detach",
+        "autocommit_on_integrate",
+        "autocommit_on_checkpoint",
+        "keep_memory_on_integrate",
+    )
+    r.refuse_unknown(set(keys))
+    return GitSettings(**{key: r.boolean(key, getattr(g, key)) for key in keys})
+
+
 def _check_consistent(path: Path, d: Defaults, p: Policy) -> None:
     """Defaults beyond the ceilings would make every createTask fail later; say so at load time."""
     r = _Reader(path, "defaults", {})
@@ -183,13 +209,13 @@ def load_config(workspace: Path, default_image: str) -> WorkspaceConfig:
     except OSError as e:
         raise InvalidParams(f"{path}: cannot read: {e}", {"file": str(path), "key": None}) from e
     for key, value in data.items():
-        if key not in ("defaults", "policy"):
+        if key not in ("defaults", "policy", "git"):
             raise InvalidParams(
-                f"{path}: {key}: unknown section (known: defaults, policy)", {"file": str(path), "key": key}
+                f"{path}: {key}: unknown section (known: defaults, policy, git)", {"file": str(path), "key": key}
             )
         if not isinstance(value, dict):
             raise InvalidParams(f"{path}: {key}: expected a [{key}] table", {"file": str(path), "key": key})
     defaults = _read_defaults(path, data.get("defaults", {}), default_image)
     policy = _read_policy(path, data.get("policy", {}))
     _check_consistent(path, defaults, policy)
-    return WorkspaceConfig(defaults, policy, path)
+    return WorkspaceConfig(defaults, policy, path, _read_git(path, data.get("git", {})))

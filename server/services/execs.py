@@ -6,7 +6,7 @@ import codecs
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from dockyard.protocol.exec import ExecParams, ExecResult
@@ -44,10 +44,13 @@ class _Capture:
 
 
 class ExecService:
-    def __init__(self, tasks: TaskService, execs: ExecAdapter, notifier: Notifier) -> None:
+    def __init__(
+        self, tasks: TaskService, execs: ExecAdapter, notifier: Notifier, after: Callable[[str], None] | None = None
+    ) -> None:
         self.tasks = tasks
         self.execs = execs
         self.notifier = notifier
+        self.after = after  # e.g. sync the task branch if the command committed
 
     def run(self, params: ExecParams, cancel: threading.Event | None = None) -> ExecResult:
         task, container_id = self.tasks.running_container(params.task_id, "exec in")
@@ -82,6 +85,8 @@ class ExecService:
             stop.set()
             stream.close()
         self.notifier.exec_exited(exec_id, exit_code)
+        if self.after is not None:
+            self.after(task.id)
         return ExecResult(
             exec_id=exec_id,
             exit_code=exit_code,

@@ -303,6 +303,7 @@ def build_container_spec(
     config: WorkspaceConfig,
     volume_name: str,
     home_volume: str | None = None,
+    workspace_bind: Path | None = None,
     default_command: list[str] | None,
     host_env: Mapping[str, str],
     user: str = DEFAULT_USER,
@@ -319,7 +320,8 @@ def build_container_spec(
     network = _network(params, config)
     labels = _labels(params, task_id, workspace)
     env = _environment(params, host_env)
-    volumes = {volume_name: {"bind": WORKSPACE_MOUNT, "mode": "rw"}}
+    # the task checkout (a git workspace) or, without git, a per-task volume
+    volumes = {str(workspace_bind) if workspace_bind else volume_name: {"bind": WORKSPACE_MOUNT, "mode": "rw"}}
     if home_volume is not None:  # layer 2 of DESIGN §2: caches, agent sessions, tools
         volumes[home_volume] = {"bind": HOME_MOUNT, "mode": "rw"}
     volumes.update(_mounts(params.mounts or [], workspace))

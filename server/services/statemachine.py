@@ -20,6 +20,11 @@ class Event(StrEnum):
     REMOVE = "remove"
     FAIL = "fail"  # main process died, OOM, or an error while creating
     LOSE = "lose"  # container disappeared behind our back
+    INTEGRATE = "integrate"  # task branch merged into its target
+    CONFLICT = "conflict"  # integration stopped by a conflict; nothing changed
+
+
+_INTEGRABLE = (S.RUNNING, S.PAUSED, S.STOPPED, S.FAILED, S.CONFLICTED, S.INTEGRATED)
 
 
 _LIVE = (S.CREATING, S.RUNNING, S.PAUSED, S.STOPPED, S.FAILED, S.LOST, S.INTEGRATED, S.CONFLICTED)
@@ -40,6 +45,10 @@ TRANSITIONS: dict[tuple[S, Event], S] = {
     (S.FAILED, Event.RESTART): S.RUNNING,
     (S.RUNNING, Event.FAIL): S.FAILED,
     (S.PAUSED, Event.FAIL): S.FAILED,
+    (S.CONFLICTED, Event.STOP): S.STOPPED,
+    (S.INTEGRATED, Event.STOP): S.STOPPED,
+    **{(state, Event.INTEGRATE): S.INTEGRATED for state in _INTEGRABLE},
+    **{(state, Event.CONFLICT): S.CONFLICTED for state in _INTEGRABLE},
     **{(state, Event.REMOVE): S.REMOVED for state in _LIVE},
     **{(state, Event.LOSE): S.LOST for state in _LIVE if state is not S.LOST},
 }

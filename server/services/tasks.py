@@ -29,12 +29,24 @@ from dockyard.protocol.task import (
 from dockyard.server.adapters.docker import DockerAdapter
 from dockyard.server.adapters.journal import Journal
 from dockyard.server.adapters.locks import FileLock
-from dockyard.server.errors import Busy, ContainerGone, DockyardError, InvalidState, NotFound, RevisionConflict
+from dockyard.server.errors import (
+    Busy,
+    ContainerGone,
+    DockyardError,
+    GitError,
+    InvalidState,
+    NotFound,
+    RevisionConflict,
+)
 from dockyard.server.services.config import WorkspaceConfig
+from dockyard.server.services.gitwork import GitWorkspace
 from dockyard.server.services.notifier import Notifier
 from dockyard.server.services.policy import build_container_spec
 from dockyard.server.services.registry import INTENT_RECORD, TASK_RECORD, TaskRegistry
 from dockyard.server.services.statemachine import Event, IllegalTransition, next_state
+
+# integrated/conflicted tasks keep their container: an agent fixes a conflict inside it
+RUNS_PROCESSES = (TaskState.RUNNING, TaskState.CONFLICTED, TaskState.INTEGRATED)
 
 
 def new_task_id() -> str:
@@ -78,6 +90,7 @@ class TaskService:
         config: WorkspaceConfig,
         notifier: Notifier,
         host_env: Mapping[str, str] | None = None,
+        git: GitWorkspace | None = None,
     ) -> None:
         self.workspace = workspace
         self.journal = journal
@@ -86,6 +99,7 @@ class TaskService:
         self.config = config
         self.notifier = notifier
         self.host_env = dict(os.environ if host_env is None else host_env)
+        self.git = git if git is not None and git.repo is not None else None
 
     # --- journal + notify ------------------------------------------------------------------------
     def commit(self, task: Task) -> Task:
@@ -129,6 +143,8 @@ class TaskService:
     def create(self, params: CreateTaskParams) -> Task:
         task_id = new_task_id()
         work_vol, home_vol = volume_names(task_id)
+        bind = self.git.checkout_path(task_id) if self.git else None
+        uid, gid = self.git.task_user() if self.git else (1000, 1000)
         spec = build_container_spec(
             params,
             task_id=task_id,
@@ -136,6 +152,8 @@ class TaskService:
             config=self.config,
             volume_name=work_vol,
             home_volume=home_vol,
+            workspace_bind=bind,
+            user=f"{uid}:{gid}",
             default_command=None,
             host_env=self.host_env,
         )  # raises PolicyRefused before anything exists
@@ -143,6 +161,8 @@ class TaskService:
             raise NotFound(
                 f"image {spec.image!r} is not present; build it with `dockyard image build`", {"image": spec.image}
             )
+        if params.include_uncommitted and self.git is None:
+            raise GitError("includeUncommitted needs a git workspace", {"field": "includeUncommitted"})
         stamp = now()
         task = Task(
             id=task_id,
@@ -160,6 +180,7 @@ class TaskService:
             command=params.command,
         )
         with self._create_lock(task_id):  # reconcile (of any daemon) leaves a create in flight alone
+            task = self._with_branch(task, params)
             self.commit(task)
             _test_crash_point("after_journal_creating")
             try:
@@ -168,6 +189,24 @@ class TaskService:
                 self._undo_create(task_id, str(exc))
                 raise
             return self.transition(task_id, Event.CREATED, "create", container_id=container_id)
+
+    def _with_branch(self, task: Task, params: CreateTaskParams) -> Task:
+        """A git workspace gives the task its branch and private checkout (before anything is journalled)."""
+        if self.git is None:
+            return task
+        parent = self.registry.get(params.parent_id) if params.parent_id else None
+        if parent is not None and parent.branch and parent.container_id and parent.state is TaskState.RUNNING:
+            self.git.sync(parent)  # a subtask starts from its parent's latest commits
+        prepared = self.git.prepare(task.id, task.title, params.base_ref, parent, params.include_uncommitted)
+        return task.model_copy(
+            update={
+                "branch": prepared.branch,
+                "base_ref": prepared.base_ref,
+                "target": prepared.target,
+                "checkout_path": str(prepared.checkout),
+                "uncommitted": prepared.uncommitted,
+            }
+        )
 
     def _create_lock_file(self, task_id: str) -> FileLock:
         return FileLock(self.journal.path.parent / f"create-{task_id}.lock", 0, what="create lock")
@@ -194,7 +233,8 @@ class TaskService:
 
     def _materialise(self, task_id: str, image: str, kwargs: dict[str, Any], labels: dict[str, str]) -> str:
         for volume in volume_names(task_id):
-            self.docker.create_volume(volume, labels)
+            if volume in kwargs.get("volumes", {}):
+                self.docker.create_volume(volume, labels)
         container_id = self.docker.create_container(image, container_name(task_id), kwargs)
         _test_crash_point("after_container_create")
         self.docker.start(container_id)
@@ -202,8 +242,11 @@ class TaskService:
         return container_id
 
     def _undo_create(self, task_id: str, why: str) -> None:
-        """Nothing half-created is left: container, volumes, and the task itself (kept in history)."""
+        """Nothing half-created is left: container, volumes, checkout and branch; the task stays in history."""
         self.destroy_resources(task_id, None)
+        task = self.registry.find(task_id)
+        if self.git is not None and task is not None:
+            self.git.discard(task_id, task.branch)
         self.transition(task_id, Event.REMOVE, "create", reason=f"create failed: {why}")
 
     def destroy_resources(self, task_id: str, container_id: str | None) -> None:
@@ -229,7 +272,25 @@ class TaskService:
         return self._act(ref, Event.START, "start", self.docker.start)
 
     def stop(self, params: StopTaskParams) -> Task:
+        task = self._checked(params, Event.STOP, "stop")
+        if self.config.git.autocommit_on_stop:
+            self.save_work(task, "stop")
         return self._act(params, Event.STOP, "stop", lambda cid: self.docker.stop(cid, params.timeout_s))
+
+    def save_work(self, task: Task, why: str) -> None:
+        """Auto-commit point: commit pending work inside the container, then sync the branch out."""
+        if self.git is None or task.state is not TaskState.RUNNING or not task.branch:
+            return
+        self.git.autocommit(task, why)
+        head = self.git.sync(task)
+        if head is not None:
+            self.update(task.id, head=head)
+
+    def update(self, task_id: str, **changes: Any) -> Task:
+        """A change that is not a state transition (e.g. the synced head): journalled and announced."""
+        with self.journal.locked():
+            task = self.registry.get(task_id)
+            return self.commit(task.model_copy(update={"revision": task.revision + 1, "updated_at": now(), **changes}))
 
     def restart(self, params: StopTaskParams) -> Task:
         return self._act(params, Event.RESTART, "restart", lambda cid: self.docker.restart(cid, params.timeout_s))
@@ -247,9 +308,28 @@ class TaskService:
         task = self._checked(params, Event.REMOVE, "remove")
         if task.state in (TaskState.RUNNING, TaskState.PAUSED) and not params.force:
             raise InvalidState(task.id, task.state.value, "remove (stop it first, or pass force)")
+        if self.git is not None:
+            self._check_branch_deletable(task, params)
+            if task.state is TaskState.RUNNING and not params.force:
+                self.save_work(task, "remove")
         self._announce(task.id, "remove")
         self.destroy_resources(task.id, task.container_id)
+        if self.git is not None:
+            self.git.remove(task, params.delete_branch)
         self.transition(task.id, Event.REMOVE, "remove")
+
+    def _check_branch_deletable(self, task: Task, params: RemoveTaskParams) -> None:
+        if not params.delete_branch or params.force or task.state is TaskState.INTEGRATED or not task.branch:
+            return
+        repo = self.git.require("remove a task") if self.git else None
+        if repo is None or not repo.branch_exists(task.branch):
+            return
+        target = task.target or task.base_ref
+        ahead = repo.ahead_behind(repo.resolve(target), repo.resolve(f"refs/heads/{task.branch}"))[0] if target else 1
+        if ahead > 1:  # the memory-template commit alone is not work
+            raise InvalidState(
+                task.id, f"{task.state.value} with {ahead} unintegrated commit(s)", "delete the branch of"
+            )
 
     def list(self, params: ListTasksParams) -> list[Task]:
         tasks = [t for t in self.registry.all() if t.state is not TaskState.REMOVED or params.states]
@@ -262,6 +342,6 @@ class TaskService:
     def running_container(self, task_id: str, operation: str) -> tuple[Task, str]:
         """A task that can run processes now, and its container id."""
         task = self.registry.get(task_id)
-        if task.state is not TaskState.RUNNING or task.container_id is None:
+        if task.state not in RUNS_PROCESSES or task.container_id is None:
             raise InvalidState(task.id, task.state.value, operation)
         return task, task.container_id
