@@ -13,6 +13,7 @@ import shutil
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import git
@@ -275,3 +276,66 @@ def add_and_commit(clone: git.Repo, paths: list[str], message: str, author: tupl
         clone.git.execute(
             ["git", "-c", "core.hooksPath=/dev/null", "commit", "-q", "--no-verify", "-m", message], env=env
         )
+
+
+@dataclass(frozen=True)
+class Submodule:
+    """A submodule recorded in a commit: its path in the superproject checkout and the user's module clone."""
+
+    path: str
+    gitdir: Path
+    commit: str
+
+
+def _in_gitdir(gitdir: Path, *args: str) -> tuple[int, str]:
+    status, out, _err = git.Git().execute(
+        ["git", f"--git-dir={gitdir}", *args],
+        env=SAFE_ENV,
+        with_extended_output=True,
+        with_exceptions=False,
+        strip_newline_in_stdout=False,
+    )
+    return int(status), str(out)
+
+
+def submodules_at(gitdir: Path, commit: str, prefix: str = "") -> list[Submodule]:
+    """Submodules (nested too) recorded at ``commit``, read from the user's repository only."""
+    status, out = _in_gitdir(
+        gitdir, "config", "--blob", f"{commit}:.gitmodules", "--get-regexp", r"^submodule\..*\.path$"
+    )
+    found: list[Submodule] = []
+    for line in out.splitlines() if status == 0 else []:
+        key, _, path = line.partition(" ")
+        name = key[len("submodule.") : -len(".path")]
+        module_dir = gitdir / "modules" / name
+        code, recorded = _in_gitdir(gitdir, "rev-parse", f"{commit}:{path}")
+        if not module_dir.is_dir() or code != 0:
+            continue
+        sub = Submodule(prefix + path, module_dir, recorded.strip())
+        found += [sub, *submodules_at(module_dir, sub.commit, sub.path + "/")]
+    return found
+
+
+def fetch_bundle_into(gitdir: Path, bundle: Path, src_ref: str, branch: str) -> None:
+    """:meth:`UserRepo.fetch_bundle` for a module clone (a git dir without its own worktree)."""
+    for args in (
+        ("bundle", "verify", str(bundle)),
+        ("fetch", "--no-tags", "--no-write-fetch-head", str(bundle), f"+{src_ref}:refs/heads/{branch}"),
+    ):
+        status, out = _in_gitdir(gitdir, *args)
+        if status != 0:
+            raise GitError(f"git {args[0]} in {gitdir} failed ({status}): {out[-500:]}")
+
+
+def branch_submodules(checkout: Path, submodules: list[Submodule], branch: str, author: tuple[str, str]) -> None:
+    """Put each populated submodule of a fresh checkout on the task branch (so an agent's commits there land
+    on a branch that can be brought back by name), committing as the user."""
+    for sub in submodules:
+        path = checkout / sub.path
+        if (path / ".git").exists():
+            with git_errors(f"branching submodule {sub.path}"):
+                module = git.Repo(path)
+                module.git.checkout("-q", "-B", branch)
+                with module.config_writer() as config:
+                    config.set_value("user", "name", author[0])
+                    config.set_value("user", "email", author[1])

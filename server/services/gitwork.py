@@ -7,30 +7,49 @@ leave it as a bundle streamed over an exec's stdout, verified and fetched on the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import platformdirs
 
 from dockyard.protocol.task import Task
 from dockyard.server.adapters.docker_exec import ExecAdapter
 from dockyard.server.adapters.git import (
+    Submodule,
     UserRepo,
     add_and_commit,
+    branch_submodules,
     clone_checkout,
+    fetch_bundle_into,
     is_repository,
     populate_submodules,
     slugify,
+    submodules_at,
     validate_ref,
 )
 from dockyard.server.errors import GitError
 from dockyard.server.services.capture import capture
 from dockyard.server.services.memory import MEMORY_DIR, write_templates
 
+T = TypeVar("T")
+# Deepest submodules first (reverse path order puts lib/deep before lib), so each parent records the new
+# pointer; exit 3 = nothing to commit anywhere.
+AUTOCOMMIT_SCRIPT = """
+commit() { git add -A && { git diff --cached --quiet || git commit -q -m "$1" --trailer "Dockyard-Task: $2"; }; }
+git submodule foreach --quiet --recursive 'echo "$displaypath"' | sort -r | while IFS= read -r p; do
+  (cd "$p" && commit "$1" "$2") || exit 1
+done || exit 1
+git add -A
+if git diff --cached --quiet; then exit 3; fi
+git commit -q -m "$1" --trailer "Dockyard-Task: $2"
+"""
 BUNDLE_CAP_BYTES = 2 << 30
 DEFAULT_TASK_UID = 1000
 
@@ -90,6 +109,7 @@ class GitWorkspace:
         try:
             clone = clone_checkout(repo, dest, branch, start)
             populate_submodules(clone, repo.git_dir)
+            branch_submodules(dest, submodules_at(repo.git_dir, start), branch, repo.author())
             if include_uncommitted and uncommitted:
                 carry_uncommitted(repo, dest)
             write_templates(dest, task_id, title)
@@ -119,13 +139,38 @@ class GitWorkspace:
         head = probe.stdout.decode().strip()
         if probe.exit_code != 0 or not head:
             raise GitError(f"task {task.id}: branch {task.branch} is missing in its checkout", {"stderr": probe.stderr})
+        self._sync_submodules(repo, task)
         known = task.head or task.base_ref
         if head == known and repo.branch_exists(task.branch) and repo.resolve(ref) == head:
             return None
         argv = ["git", "bundle", "create", "-", ref] + ([f"^{known}"] if known else [])
         return self._fetch(repo, task, argv, ref)
 
+    def _sync_submodules(self, repo: UserRepo, task: Task) -> None:
+        """Each submodule's task branch (if the agent committed there) into the user's module clone."""
+        ref = f"refs/heads/{task.branch}"
+        for sub in submodules_at(repo.git_dir, task.base_ref or "HEAD"):
+            probe = capture(
+                self.execs,
+                task.container_id or "",
+                ["git", "-C", sub.path, "rev-parse", "--verify", "-q", ref],
+                env=_git_env(),
+            )
+            head = probe.stdout.decode().strip()
+            if probe.exit_code != 0 or not head or head == sub.commit:
+                continue
+            argv = ["git", "-C", sub.path, "bundle", "create", "-", ref, f"^{sub.commit}"]
+            self._fetch_with(task, argv, functools.partial(_into_module, sub, ref, task.branch or ""))
+
     def _fetch(self, repo: UserRepo, task: Task, argv: list[str], ref: str) -> str:
+        def into_repo(bundle: Path) -> str:
+            return repo.fetch_bundle(bundle, ref, task.branch or "")
+
+        return self._fetch_with(task, argv, into_repo)
+
+    def _fetch_with(self, task: Task, argv: list[str], fetch: Callable[[Path], T]) -> T:
+        """Stream a bundle out of the container to a host-chosen file, then fetch it under the repo lock."""
+        repo = self.require("sync a task")
         state = self.workspace / ".dockyard" / "state"
         state.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f"bundle-{task.id}-", suffix=".bundle", dir=state)
@@ -137,7 +182,7 @@ class GitWorkspace:
             if result.exit_code != 0:
                 raise GitError(f"task {task.id}: git bundle failed in the container: {result.stderr.strip()[-500:]}")
             with repo.ref_lock():
-                return repo.fetch_bundle(Path(name), ref, task.branch or "")
+                return fetch(Path(name))
         finally:
             Path(name).unlink(missing_ok=True)
 
@@ -145,10 +190,7 @@ class GitWorkspace:
         """Commit pending work inside the container (as the task user); True if something was committed."""
         if not task.container_id or not task.branch:
             return False
-        script = (
-            'if [ -z "$(git status --porcelain)" ]; then exit 3; fi; '
-            'git add -A && git commit -q -m "$1" --trailer "Dockyard-Task: $2"'
-        )
+        script = AUTOCOMMIT_SCRIPT
         name, email = self.require("commit").author()
         result = capture(
             self.execs,
@@ -157,7 +199,10 @@ class GitWorkspace:
             env=_git_env(name, email),
         )
         if result.exit_code not in (0, 3):
-            raise GitError(f"task {task.id}: auto-commit ({why}) failed: {result.stderr.strip()[-500:]}")
+            output = (result.stdout.decode("utf-8", "replace") + result.stderr).strip()
+            raise GitError(
+                f"task {task.id}: auto-commit ({why}) failed: {output[-500:]}", {"exitCode": result.exit_code}
+            )
         return result.exit_code == 0
 
     def run_hook(self, task: Task, hook: str) -> tuple[int, str] | None:
@@ -175,6 +220,10 @@ class GitWorkspace:
         if delete_branch and task.branch and self.repo is not None and self.repo.branch_exists(task.branch):
             with self.repo.ref_lock():
                 self.repo.delete_branch(task.branch)
+
+
+def _into_module(sub: Submodule, ref: str, branch: str, bundle: Path) -> None:
+    fetch_bundle_into(sub.gitdir, bundle, ref, branch)
 
 
 def _branch_name(repo: UserRepo, base_ref: str | None) -> str | None:
