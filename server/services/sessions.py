@@ -67,6 +67,8 @@ class SessionService:
         live = self._get(params.session_id)
         self.execs.kill_exec(live.container_id, live.session.session_id)
         live.pty.close()
+        if self.tasks.config.git.autocommit_on_detach:  # auto-commit point: a session/agent detached
+            self.tasks.save_work(self.tasks.registry.get(live.session.task_id), "detach")
         return live.session.model_copy(update={"state": "exited"})
 
     def close_all(self) -> None:

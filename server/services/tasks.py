@@ -188,7 +188,15 @@ class TaskService:
             except DockyardError as exc:
                 self._undo_create(task_id, str(exc))
                 raise
-            return self.transition(task_id, Event.CREATED, "create", container_id=container_id)
+            created = self.transition(task_id, Event.CREATED, "create", container_id=container_id)
+        self._post_create(created)
+        return created
+
+    def _post_create(self, task: Task) -> None:
+        """The workspace's post-create hook, inside the container; a failure is reported, the task stays."""
+        outcome = self.git.run_hook(task, "post-create") if self.git is not None else None
+        if outcome is not None and outcome[0] != 0:
+            self.notifier.log(f"{task.id}: post-create hook exited {outcome[0]}: {outcome[1][-1000:]}", "warning")
 
     def _with_branch(self, task: Task, params: CreateTaskParams) -> Task:
         """A git workspace gives the task its branch and private checkout (before anything is journalled)."""
