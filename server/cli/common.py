@@ -56,13 +56,15 @@ def _dump_log(log: IO[bytes] | None) -> None:
 
 
 @contextlib.contextmanager
-def daemon(args: argparse.Namespace, workspace: Path | None = None) -> Iterator[DaemonClient]:
-    """A started daemon for ``--workspace``; its stderr is kept aside and shown only if it fails."""
+def daemon(
+    args: argparse.Namespace, workspace: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[DaemonClient]:
+    """A started daemon for ``--workspace`` (``env`` added to ours); its stderr is shown only if it fails."""
     debug = bool(getattr(args, "debug", False))
     root = workspace or workspace_of(args)
     with contextlib.ExitStack() as stack:
         log: IO[bytes] | None = None if debug else stack.enter_context(tempfile.TemporaryFile())
-        client = DaemonClient(root, command=daemon_command(debug), stderr=log, new_session=True)
+        client = DaemonClient(root, command=daemon_command(debug), env=env, stderr=log, new_session=True)
         stack.callback(client.close)
         try:
             client.start()

@@ -169,7 +169,9 @@ class Demo:
 
     def start_daemon(self, stack: contextlib.ExitStack, repo: Path) -> DaemonClient:
         started = time.monotonic()
-        client = stack.enter_context(daemon(self.args, workspace=repo))
+        # the task's checkout goes to the scratch dir too, not to the user's data dir
+        env = {"DOCKYARD_DATA_DIR": str(repo.parent / "data")}
+        client = stack.enter_context(daemon(self.args, workspace=repo, env=env))
         self.timings.append(("daemon start + initialize", (time.monotonic() - started) * 1000, "new process"))
         caps = client.initialize_result.get("capabilities", {}).get("experimental", {}).get("dockyard", {})
         self.console.print(f"daemon up for {escape(str(repo))}: protocol {caps.get('protocolVersion', '?')}")

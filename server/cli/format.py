@@ -12,6 +12,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from dockyard.server.cli.git_format import git_fields
+
 STATE_STYLES = {
     "running": "green",
     "creating": "cyan",
@@ -123,8 +125,9 @@ def task_fields(task: Mapping[str, Any]) -> list[tuple[str, str | Text]]:
         ("updated", str(task.get("updatedAt", ""))),
         ("revision", str(task.get("revision", 0))),
     ]
-    optional = (("parentId", "parent"), ("branch", "branch"), ("baseRef", "base ref"), ("checkoutPath", "checkout"))
-    rows += [(label, str(task[key])) for key, label in optional if task.get(key)]
+    if task.get("parentId"):
+        rows.append(("parent", str(task["parentId"])))
+    rows += git_fields(task)
     labels = task.get("labels") or {}
     if labels:
         rows.append(("labels", ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))))

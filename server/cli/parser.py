@@ -10,6 +10,7 @@ from dockyard.protocol.task import TaskState
 
 CLI = "dockyard.server.cli"
 LIFECYCLE = ("stop", "start", "pause", "resume", "rm")
+STRATEGIES = ("merge", "squash", "rebase", "ff-only")
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -64,7 +65,34 @@ def _add_task_new(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--network", metavar="N", help="network (default none; others must be allowed by config)")
     p.add_argument("--env", type=key_value, action="append", default=[], metavar="K=V", help="env var (repeat)")
     p.add_argument("--label", type=key_value, action="append", default=[], metavar="K=V", help="label (repeat)")
+    p.add_argument("--from", dest="base_ref", metavar="REF", help="start the task branch here (default: HEAD)")
+    p.add_argument(
+        "--include-uncommitted",
+        action="store_true",
+        help="carry the workspace's uncommitted changes (tracked and untracked) into the task",
+    )
     p.add_argument("--json", action="store_true", help="print the task as JSON")
+
+
+def _add_task_git(sub: Any, common: argparse.ArgumentParser) -> None:
+    what = "what the task branch changes against its target"
+    p = _command(sub, "diff", f"{CLI}.git_cmd:cmd_diff", what, parents=[common])
+    p.add_argument("task_id", metavar="ID")
+    p.add_argument("--stat", action="store_true", help="only the per-file counts, no patch")
+    p.add_argument("--json", action="store_true")
+    what = "bring the task's commits into its target branch"
+    p = _command(sub, "integrate", f"{CLI}.git_cmd:cmd_integrate", what, parents=[common])
+    p.add_argument("task_id", metavar="ID")
+    p.add_argument("--strategy", choices=STRATEGIES, default="merge", help="how (default: merge)")
+    p.add_argument("--into", dest="target", metavar="BRANCH", help="target branch (default: where the task started)")
+    p.add_argument("--json", action="store_true")
+    what = "print the task's MEMORY.md (or PLAN.md)"
+    p = _command(sub, "memory", f"{CLI}.git_cmd:cmd_memory", what, parents=[common])
+    p.add_argument("task_id", metavar="ID")
+    p.add_argument("--plan", action="store_true", help="PLAN.md instead of MEMORY.md")
+    what = "print the task's checkout path (container-written: see docs/git.md before running git in it)"
+    p = _command(sub, "path", f"{CLI}.git_cmd:cmd_path", what, parents=[common])
+    p.add_argument("task_id", metavar="ID")
 
 
 def _add_task_reads(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -101,6 +129,8 @@ def _add_task_lifecycle(sub: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true")
         if name == "rm":
             p.add_argument("--force", action="store_true", help="remove even while it runs")
+            what = "delete its branch too (refused with unintegrated commits, unless --force)"
+            p.add_argument("--delete-branch", action="store_true", help=what)
 
 
 def _add_task(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -109,6 +139,7 @@ def _add_task(sub: Any, common: argparse.ArgumentParser) -> None:
     _add_task_new(tsub, common)
     _add_task_reads(tsub, common)
     _add_task_processes(tsub, common)
+    _add_task_git(tsub, common)
     _add_task_lifecycle(tsub, common)
 
 
@@ -157,6 +188,10 @@ def create_params(args: argparse.Namespace) -> dict[str, Any]:
         params["env"] = dict(args.env)
     if args.label:
         params["labels"] = dict(args.label)
+    if args.base_ref is not None:
+        params["baseRef"] = args.base_ref
+    if args.include_uncommitted:
+        params["includeUncommitted"] = True
     return params
 
 

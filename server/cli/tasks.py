@@ -1,4 +1,4 @@
-"""``dockyard task new|ls|show|logs|stop|start|pause|resume|rm``."""
+"""``dockyard task new|ls|show|logs|stop|start|pause|resume|rm`` (diff/integrate/memory/path: git_cmd)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rich.text import Text
 from dockyard.protocol import methods as m
 from dockyard.server.cli.common import daemon, print_json, stdout_console
 from dockyard.server.cli.format import resources_text, state_text, status_view, tasks_table
+from dockyard.server.cli.git_format import created_git_lines
 from dockyard.server.cli.parser import create_params, list_params
 from dockyard.server.cli.rpc import DaemonClient
 
@@ -39,7 +40,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         state_text(task.get("state", ""), task.get("reason")),
         f"  {task.get('image', '')}  ({resources_text(task.get('resources'))}, network {task.get('network', '')})",
     )
-    stdout_console().print(line)
+    console = stdout_console()
+    console.print(line)
+    for extra in created_git_lines(task, args.include_uncommitted, args.base_ref):
+        console.print(extra)
     return 0
 
 
@@ -95,6 +99,8 @@ def cmd_lifecycle(args: argparse.Namespace) -> int:
     params: dict[str, Any] = {"taskId": args.task_id}
     if args.action == "rm" and args.force:
         params["force"] = True
+    if args.action == "rm" and args.delete_branch:
+        params["deleteBranch"] = True
     with daemon(args) as client:
         result: dict[str, Any] = client.request(method, params, timeout=300)
     if args.json:
