@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from pathlib import Path
 
 from dockyard.server import __version__
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 SANDBOX_IMAGE = f"dockyard/sandbox:{__version__}"
 TAIL_INTERVAL_S = 0.2
 MIRROR_INTERVAL_S = 2.0
+CLOSE_SYNC_WAIT_S = 20.0
 COMPACT_AFTER_RECORDS = 5000
 FIRST_PASS_WAIT_S = 10.0  # bounded: with the engine down, initialize must still answer
 
@@ -70,6 +72,7 @@ class Runtime:
         self.reads = TaskReads(self.registry, self.docker)
         self.execs = ExecService(self.tasks, execs, notifier, after=self._after_exec)
         self._git_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-sync")
+        self._pending_sync: list[Future[None]] = []
         self.sessions = SessionService(self.tasks, execs, notifier)
         self.reconciler = Reconciler(self.tasks)
         self._stop = threading.Event()
@@ -107,9 +110,11 @@ class Runtime:
 
     # --- git: sync after an exec moved HEAD, mirror memory files -------------------------------------
     def _after_exec(self, task_id: str) -> None:
-        """Called after every exec: sync and mirror off the request path (one worker, in order)."""
+        """Called after every exec: mirror now (local reads, cheap), sync off the request path (in order)."""
         if self.tasks.git is not None and not self._stop.is_set():
-            self._git_work.submit(self._sync_and_mirror, task_id)
+            self.mirror_memory(task_id)
+            self._pending_sync = [f for f in self._pending_sync if not f.done()]
+            self._pending_sync.append(self._git_work.submit(self._sync_and_mirror, task_id))
 
     def _sync_and_mirror(self, task_id: str) -> None:
         task = self.registry.find(task_id)
@@ -183,6 +188,8 @@ class Runtime:
 
     def close(self) -> None:
         self._stop.set()
+        # a short-lived daemon (the CLI's) must not drop the sync of its last exec: wait, but not forever
+        futures_wait([f for f in self._pending_sync if not f.done()], timeout=CLOSE_SYNC_WAIT_S)
         self._git_work.shutdown(wait=False, cancel_futures=True)
         self.sessions.close_all()
         events = getattr(self, "_current_events", None)

@@ -318,13 +318,20 @@ class TaskService:
             raise InvalidState(task.id, task.state.value, "remove (stop it first, or pass force)")
         if self.git is not None:
             self._check_branch_deletable(task, params)
-            if task.state is TaskState.RUNNING and not params.force:
-                self.save_work(task, "remove")
+            self._save_before_remove(task)
         self._announce(task.id, "remove")
         self.destroy_resources(task.id, task.container_id)
         if self.git is not None:
             self.git.remove(task, params.delete_branch)
         self.transition(task.id, Event.REMOVE, "remove")
+
+    def _save_before_remove(self, task: Task) -> None:
+        """The checkout is about to go: bring its last commits (and pending work) to the user's branch first.
+        A failure is reported, not fatal: the container may be unusable, and ``force`` was asked for."""
+        try:
+            self.save_work(task, "remove")
+        except DockyardError as exc:
+            self.notifier.log(f"{task.id}: could not save work before removal: {exc.message}", "warning")
 
     def _check_branch_deletable(self, task: Task, params: RemoveTaskParams) -> None:
         if not params.delete_branch or params.force or task.state is TaskState.INTEGRATED or not task.branch:
