@@ -14,9 +14,8 @@ step "setup"
 bash "$repo/scripts/setup.sh"
 
 step "test-only system packages"
-# command:package pairs. git: integration tests drive real repositories.
-# (neovim joins this list with the Neovim e2e tests.)
-test_tools=(git:git)
+# command:package pairs. git: integration tests drive real repositories; nvim: the Neovim plugin e2e test.
+test_tools=(git:git nvim:neovim)
 missing=()
 for pair in "${test_tools[@]}"; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
