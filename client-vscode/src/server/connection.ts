@@ -8,7 +8,7 @@ import { jsonRpcTransport } from '../api';
 import { describeError } from '../errors';
 import { Emitter } from '../events';
 import type { NotificationBus } from '../io/notifications';
-import type { ProgressTracker, WorkDoneValue } from '../io/progress';
+import type { ProgressTracker } from '../io/progress';
 import type { DockyardCapabilities, NotificationMap } from '../protocol';
 import { NOTIFICATION_METHODS, dockyardCapabilities } from '../protocol';
 import { defaultResolveInput, resolveServerPath } from './serverPath';
@@ -64,7 +64,7 @@ export class DaemonConnection implements vscode.Disposable {
       initializationOptions: { client: 'vscode', settings },
       middleware: {
         handleWorkDoneProgress: (token, params, next) => {
-          this.deps.progress.handle(token, params as WorkDoneValue);
+          this.deps.progress.handle(token, params);
           next(token, params);
         },
       },
