@@ -37,6 +37,9 @@ step "ruff check ."
 step "mypy --strict (dockyard.protocol, dockyard.server)"
 bash "$repo/scripts/typecheck.sh"
 
+step "VS Code extension: build, package, unit + real-daemon tests"
+DOCKYARD_SKIP_SETUP=1 bash "$repo/scripts/test-vscode.sh"
+
 step "pytest (coverage gate 80% over dockyard.protocol + dockyard.server)"
 set +e
 "$bin/python" -m pytest -q --cov=dockyard.protocol --cov=dockyard.server --cov-report=term \
