@@ -100,13 +100,28 @@ class UserRepo:
     def merge_tree(self, ours: str, theirs: str, merge_base: str | None = None) -> tuple[str, list[str]]:
         """(tree, conflicting paths) of merging ``theirs`` into ``ours``, computed without a worktree."""
         args = ["merge-tree", "--write-tree", "--name-only", "--no-messages"]
-        if merge_base:
+        if merge_base and self.repo.git.version_info >= (2, 40):
             args.append(f"--merge-base={merge_base}")
+        elif merge_base:  # git 2.38/2.39 have --write-tree but not --merge-base: give both sides that base
+            ours, theirs = self._rebased_on(merge_base, ours, theirs)
         status, out = self.try_run(*args, ours, theirs)
         lines = out.splitlines()
         if status not in (0, 1) or not lines:
             raise GitError(f"git merge-tree failed ({status}): {out[-500:]}")
         return lines[0], sorted(set(lines[1:])) if status == 1 else []
+
+    def _rebased_on(self, base: str, *commits: str) -> list[str]:
+        """Parentless-base stand-ins: one commit with ``base``'s tree, and for each of ``commits`` a commit
+        with its tree whose only parent is that one, so their merge base is exactly ``base``'s tree.
+        (Unreferenced objects: harmless, and gc removes them.)"""
+        env = {
+            "GIT_AUTHOR_NAME": "Dockyard",
+            "GIT_AUTHOR_EMAIL": "dockyard@localhost",
+            "GIT_COMMITTER_NAME": "Dockyard",
+            "GIT_COMMITTER_EMAIL": "dockyard@localhost",
+        }
+        root = self.commit_tree(self.tree_of(base), [], "merge base", env)
+        return [self.commit_tree(self.tree_of(commit), [root], "side", env) for commit in commits]
 
     def tree_with_path_from(self, tree: str, path: str, source: str | None) -> str:
         """``tree`` with ``path`` replaced by its version in commit ``source`` (or removed if absent there)."""
@@ -220,7 +235,16 @@ class UserRepo:
     def fetch_bundle(self, bundle: Path, src_ref: str, branch: str) -> str:
         """Verify a bundle read out of a task, then fetch its branch as ``branch``; returns the new head."""
         self.run("bundle", "verify", str(bundle))
-        self.run("fetch", "--no-tags", "--no-write-fetch-head", str(bundle), f"+{src_ref}:refs/heads/{branch}")
+        # --no-recurse-submodules: only the bundle is read; moved gitlinks must not make the host fetch
+        # from a submodule's remote (network; and it fails when that remote lacks the task's commits)
+        self.run(
+            "fetch",
+            "--no-recurse-submodules",
+            "--no-tags",
+            "--no-write-fetch-head",
+            str(bundle),
+            f"+{src_ref}:refs/heads/{branch}",
+        )
         return self.resolve(f"refs/heads/{branch}")
 
 
@@ -288,14 +312,15 @@ class Submodule:
 
 
 def _in_gitdir(gitdir: Path, *args: str) -> tuple[int, str]:
-    status, out, _err = git.Git().execute(
+    """(exit status, stdout) of git in ``gitdir``; stderr appended when it failed, so errors say why."""
+    status, out, err = git.Git().execute(
         ["git", f"--git-dir={gitdir}", *args],
         env=SAFE_ENV,
         with_extended_output=True,
         with_exceptions=False,
         strip_newline_in_stdout=False,
     )
-    return int(status), str(out)
+    return int(status), str(out) if status == 0 else f"{out}{err}"
 
 
 def submodules_at(gitdir: Path, commit: str, prefix: str = "") -> list[Submodule]:
@@ -320,7 +345,14 @@ def fetch_bundle_into(gitdir: Path, bundle: Path, src_ref: str, branch: str) -> 
     """:meth:`UserRepo.fetch_bundle` for a module clone (a git dir without its own worktree)."""
     for args in (
         ("bundle", "verify", str(bundle)),
-        ("fetch", "--no-tags", "--no-write-fetch-head", str(bundle), f"+{src_ref}:refs/heads/{branch}"),
+        (
+            "fetch",
+            "--no-recurse-submodules",
+            "--no-tags",
+            "--no-write-fetch-head",
+            str(bundle),
+            f"+{src_ref}:refs/heads/{branch}",
+        ),
     ):
         status, out = _in_gitdir(gitdir, *args)
         if status != 0:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dockyard.protocol.git import Diff, DiffTaskParams, FileStat, IntegrateTaskParams, Integration, Strategy
 from dockyard.protocol.task import Task
 from dockyard.server.adapters.git import UserRepo, validate_ref
-from dockyard.server.errors import GitError, MergeConflict
+from dockyard.server.errors import EngineConflict, GitError, MergeConflict
 from dockyard.server.services.gitwork import GitWorkspace
 from dockyard.server.services.memory import MEMORY_DIR
 from dockyard.server.services.statemachine import Event
-from dockyard.server.services.tasks import TaskService
+from dockyard.server.services.tasks import RUNS_PROCESSES, TaskService
 
 PATCH_CAP = 1 << 20
 
@@ -30,10 +30,20 @@ class IntegrationService:
         task = self.tasks.registry.get(task_id)
         if not task.branch:
             raise GitError(f"task {task_id} has no branch (created outside a git repository)", {"taskId": task_id})
-        head = self.git.sync(task) if task.container_id else None
+        head = self._sync(task)
         if head is not None:
             task = self.tasks.update(task.id, head=head)
         return repo, task
+
+    def _sync(self, task: Task) -> str | None:
+        """Sync a task whose container can run git now; a stopped (paused, failed) one keeps the branch
+        synced at its last auto-commit point (an exec into it would fail with 409 "not running")."""
+        if not task.container_id or task.state not in RUNS_PROCESSES:
+            return None
+        try:
+            return self.git.sync(task)
+        except EngineConflict:  # e.g. integrated after a stop: the container exists but does not run
+            return None
 
     def diff(self, params: DiffTaskParams) -> Diff:
         repo, task = self._synced(params.task_id, "diff a task")

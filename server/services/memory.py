@@ -7,6 +7,7 @@ opened with O_NOFOLLOW (a symlinked MEMORY.md or .dockyard/ is not read), only r
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -22,12 +23,28 @@ _TEMPLATES = {
 
 
 def write_templates(checkout: Path, task_id: str, title: str) -> None:
-    folder = checkout / MEMORY_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    """This task's own memory files, in a fresh checkout (before any container saw it).
+
+    The start commit may come from another task (a subtask starts from its parent's branch), so whatever
+    it has at these paths is replaced, never written through: a committed symlink (``MEMORY.md`` or
+    ``.dockyard/task`` pointing at a host path) must not make the host write outside the checkout.
+    """
+    folder = checkout
+    for part in MEMORY_DIR.split("/"):
+        folder = folder / part
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            folder.unlink()
+        folder.mkdir(exist_ok=True)
     for name, template in _TEMPLATES.items():
         target = folder / name
-        if not target.exists():
-            target.write_text(template.format(task_id=task_id, title=title.replace("\n", " ")), encoding="utf-8")
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif target.is_symlink() or target.exists():
+            target.unlink()
+        data = template.format(task_id=task_id, title=title.replace("\n", " ")).encode()
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
 
 
 def read_untrusted(root: Path, relative: str, cap: int = MIRROR_CAP_BYTES) -> bytes | None:
