@@ -10,7 +10,10 @@ Test modules use the helper types only in annotations (``if TYPE_CHECKING: from 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+import os
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,3 +244,135 @@ def module_dock(tmp_path_factory: pytest.TempPathFactory, engine: docker.DockerC
     finally:
         stop(client)
         purge(engine, ws)
+
+
+# --- git layer (issue 3): real repositories, sandbox image, task checkouts in a tmp data dir -----------------
+
+SANDBOX = "dockyard/sandbox:0.1.0"  # has git; the testbox (busybox) does not
+USER_NAME, USER_EMAIL = "Ada Lovelace", "ada@example.test"
+TASK_UID = 1000  # the workspace is root's here, so tasks run as the unprivileged default uid
+# The tests' own git: hermetic (no global/system config) and read-only where git allows it, so a
+# `git status` of ours never refreshes the index we compare byte for byte.
+HOST_GIT_ENV = {
+    **os.environ,
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_OPTIONAL_LOCKS": "0",
+    "GIT_TERMINAL_PROMPT": "0",
+}
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    """stdout of ``git -C repo args`` (AssertionError with stderr when it fails and ``check``)."""
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, env=HOST_GIT_ENV, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} in {repo} exited {proc.returncode}: {proc.stderr.decode()}")
+    return proc.stdout.decode()
+
+
+def init_repo(path: Path, content: str = "line one\nline two\nline three\n") -> str:
+    """A fresh ``main`` repository with the user's identity and one commit of ``a.txt``; returns its sha."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.name", USER_NAME)
+    git(path, "config", "user.email", USER_EMAIL)
+    (path / "a.txt").write_text(content)
+    git(path, "add", "a.txt")
+    git(path, "commit", "-q", "-m", "initial")
+    return git(path, "rev-parse", "HEAD").strip()
+
+
+def hash_files(root: Path, skip: tuple[str, ...] = (".git", ".dockyard")) -> dict[str, str]:
+    """sha256 of every file under ``root`` (symlinks by target, never followed), except top-level ``skip``;
+    plus ``.git/index`` and ``.git/HEAD`` when ``.git`` is skipped."""
+    out: dict[str, str] = {}
+    for directory, dirs, files in os.walk(root):
+        rel_dir = Path(directory).relative_to(root)
+        if rel_dir == Path("."):
+            dirs[:] = [d for d in dirs if d not in skip]
+        for name in files + [d for d in dirs if (Path(directory) / d).is_symlink()]:
+            path = Path(directory) / name
+            rel = str(rel_dir / name)
+            if path.is_symlink():
+                out[rel] = "link:" + os.readlink(path)
+            else:
+                out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    if ".git" in skip:
+        for name in ("index", "HEAD"):
+            path = root / ".git" / name
+            if path.exists():
+                out[f".git/{name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def repo_snapshot(repo: Path) -> dict[str, Any]:
+    """Everything an integration must not change when it refuses: refs, HEAD, index, worktree, merge state."""
+    return {
+        "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "head": (repo / ".git" / "HEAD").read_text(),
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all", "--", ".", ":(exclude).dockyard"),
+        "files": hash_files(repo),
+        "merge_state": sorted(
+            name
+            for name in ("MERGE_HEAD", "MERGE_MSG", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
+            if (repo / ".git" / name).exists()
+        ),
+    }
+
+
+@dataclass
+class GitDock(Dock):
+    """A Dock on a git workspace whose task checkouts land in ``data_dir``."""
+
+    data_dir: Path = Path()
+
+    def task(self, title: str = "git task", **params: Any) -> dict[str, Any]:
+        """createTask on the sandbox image (its default command keeps the task alive)."""
+        return self.create(image=SANDBOX, command=None, title=title, **params)
+
+    def commit(self, task_id: str, path: str, content: str, message: str) -> None:
+        """Write ``path`` in /workspace and commit it inside the container, as the task user."""
+        script = 'mkdir -p "$(dirname "$1")" && printf %s "$2" > "$1" && git add -- "$1" && git commit -q -m "$3"'
+        result = self.exec(task_id, ["sh", "-c", script, "commit", path, content, message])
+        assert result["exitCode"] == 0, f"commit of {path} exited {result['exitCode']}: {result['stderr']!r}"
+
+    def diff(self, task_id: str, **params: Any) -> dict[str, Any]:
+        diff: dict[str, Any] = self.call(m.DIFF_TASK, {"taskId": task_id, **params})
+        return diff
+
+    def integrate(self, task_id: str, strategy: str = "merge", **params: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.call(m.INTEGRATE_TASK, {"taskId": task_id, "strategy": strategy, **params})
+        return result
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """DOCKYARD_DATA_DIR of the test's daemons: task checkouts go here, not into the real user data dir."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def git_workspace(workspace: Path) -> Path:
+    """``workspace`` as a fresh git repository (``main``, one commit of a.txt)."""
+    init_repo(workspace)
+    return workspace
+
+
+@pytest.fixture
+def make_git_dock(
+    git_workspace: Path, spawn: Spawn, engine: docker.DockerClient, data_dir: Path
+) -> Callable[..., GitDock]:
+    """``make_git_dock()``: one more daemon on the git workspace (same data dir), started now."""
+
+    def make(*, env: dict[str, str] | None = None) -> GitDock:
+        client = spawn(env={"DOCKYARD_DATA_DIR": str(data_dir), **(env or {})})
+        return GitDock(client, git_workspace, engine, data_dir)
+
+    return make
+
+
+@pytest.fixture
+def git_dock(make_git_dock: Callable[..., GitDock]) -> GitDock:
+    return make_git_dock()
