@@ -78,6 +78,7 @@ class Task(WireModel):
     )
     head: str | None = Field(default=None, description="Last task-branch commit synced into the user's repository.")
     integrated_commit: str | None = None
+    integrated_head: str | None = Field(default=None, description="Task-branch head that was integrated.")
 
 
 class CreateTaskParams(WireModel):

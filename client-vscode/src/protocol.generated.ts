@@ -254,6 +254,10 @@ export interface Task {
   id: string;
   image: string;
   integratedCommit?: string | null;
+  /**
+   * Task-branch head that was integrated.
+   */
+  integratedHead?: string | null;
   labels?: {
     [k: string]: string;
   };

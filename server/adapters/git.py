@@ -19,7 +19,7 @@ from pathlib import Path
 import git
 
 from dockyard.server.adapters.locks import FileLock
-from dockyard.server.errors import GitError, InvalidParams
+from dockyard.server.errors import GitError, InvalidParams, MergeConflict
 
 MAX_REF_LENGTH = 200
 _CONTROL = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
@@ -140,10 +140,18 @@ class UserRepo:
         return self.run("rev-parse", f"{commit}^{{tree}}").strip()
 
     def commit_tree(self, tree: str, parents: list[str], message: str, env: dict[str, str]) -> str:
+        """A commit object; identity from ``env`` (a replayed author), else the repository's (or Dockyard's)."""
+        name, email = self.author()
+        identity = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
         args = ["commit-tree", tree]
         for parent in parents:
             args += ["-p", parent]
-        return self.run(*args, "-m", message, env=env).strip()
+        return self.run(*args, "-m", message, env={**identity, **env}).strip()
 
     def commits_between(self, base: str, head: str) -> list[str]:
         """Oldest first, first-parent only."""
@@ -233,7 +241,8 @@ class UserRepo:
         self.run("update-ref", f"refs/heads/{branch}", new, old)
 
     def fetch_bundle(self, bundle: Path, src_ref: str, branch: str) -> str:
-        """Verify a bundle read out of a task, then fetch its branch as ``branch``; returns the new head."""
+        """Verify a bundle read out of a task, then fetch its branch into ``refs/dockyard/incoming/…``
+        (never straight over a branch someone may have integrated into); returns the fetched commit."""
         self.run("bundle", "verify", str(bundle))
         # --no-recurse-submodules: only the bundle is read; moved gitlinks must not make the host fetch
         # from a submodule's remote (network; and it fails when that remote lacks the task's commits)
@@ -243,9 +252,38 @@ class UserRepo:
             "--no-tags",
             "--no-write-fetch-head",
             str(bundle),
-            f"+{src_ref}:refs/heads/{branch}",
+            f"+{src_ref}:{incoming_ref(branch)}",
         )
-        return self.resolve(f"refs/heads/{branch}")
+        return self.resolve(incoming_ref(branch))
+
+    def advance_branch(self, branch: str, incoming: str, message: str) -> str:
+        """Make ``branch`` contain ``incoming``: create it, fast-forward it, or, when work was integrated into
+        it meanwhile (a subtask), record a merge of both. Never drops a commit; returns the branch head."""
+        ref = f"refs/heads/{branch}"
+        if not self.branch_exists(branch):
+            self.run("update-ref", ref, incoming, "")
+            return incoming
+        current = self.resolve(ref)
+        if self.is_ancestor(incoming, current):
+            return current
+        if self.is_ancestor(current, incoming):
+            self.update_ref(branch, incoming, current)
+            return incoming
+        tree, conflicts = self.merge_tree(current, incoming)
+        if conflicts:
+            raise MergeConflict(
+                f"{branch} moved (work was integrated into it) and conflicts with the task's new commits in "
+                f"{', '.join(conflicts[:10])}; the task's commits are kept at {incoming_ref(branch)}",
+                {"branch": branch, "files": conflicts, "incoming": incoming},
+            )
+        merged = self.commit_tree(tree, [current, incoming], message, {})
+        self.update_ref(branch, merged, current)
+        return merged
+
+
+def incoming_ref(branch: str) -> str:
+    """Where a task's fetched branch lands before it is moved onto the real branch."""
+    return f"refs/dockyard/incoming/{branch}"
 
 
 def clone_checkout(user: UserRepo, dest: Path, branch: str, start: str) -> git.Repo:
@@ -255,7 +293,9 @@ def clone_checkout(user: UserRepo, dest: Path, branch: str, start: str) -> git.R
         shutil.rmtree(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with git_errors(f"cloning into {dest}"):
-        clone = git.Repo.clone_from(str(user.root), str(dest), no_checkout=True, env=SAFE_ENV)
+        # --no-hardlinks: the checkout is handed to the task's uid; hard-linked object files would be the
+        # user's own files, writable (after chmod) by the container
+        clone = git.Repo.clone_from(str(user.root), str(dest), no_checkout=True, no_hardlinks=True, env=SAFE_ENV)
         clone.git.checkout("-q", "-B", branch, start)
         clone.git.remote("remove", "origin")
         name, email = user.author()

@@ -141,7 +141,7 @@ class GitWorkspace:
             raise GitError(f"task {task.id}: branch {task.branch} is missing in its checkout", {"stderr": probe.stderr})
         self._sync_submodules(repo, task)
         known = task.head or task.base_ref
-        if head == known and repo.branch_exists(task.branch) and repo.resolve(ref) == head:
+        if head == known and repo.branch_exists(task.branch) and repo.is_ancestor(head, ref):
             return None
         argv = ["git", "bundle", "create", "-", ref] + ([f"^{known}"] if known else [])
         return self._fetch(repo, task, argv, ref)
@@ -163,8 +163,13 @@ class GitWorkspace:
             self._fetch_with(task, argv, functools.partial(_into_module, sub, ref, task.branch or ""))
 
     def _fetch(self, repo: UserRepo, task: Task, argv: list[str], ref: str) -> str:
+        """Returns the task's head as fetched (recorded as ``Task.head``: the next bundle's known base)."""
+        branch = task.branch or ""
+
         def into_repo(bundle: Path) -> str:
-            return repo.fetch_bundle(bundle, ref, task.branch or "")
+            incoming = repo.fetch_bundle(bundle, ref, branch)
+            repo.advance_branch(branch, incoming, f"Merge {task.id}'s new commits with work integrated into {branch}")
+            return incoming
 
         return self._fetch_with(task, argv, into_repo)
 

@@ -91,7 +91,13 @@ class IntegrationService:
                 UserRepo(worktree).run("merge", "--ff-only", "--no-edit", "-q", commit)
             elif commit != previous:
                 repo.update_ref(target, commit, previous)
-        updated = self.tasks.transition(task.id, Event.INTEGRATE, "integrate", integrated_commit=commit)
+        updated = self.tasks.transition(
+            task.id,
+            Event.INTEGRATE,
+            "integrate",
+            integrated_commit=commit,
+            integrated_head=repo.resolve(f"refs/heads/{task.branch}"),
+        )
         self.git.run_hook(updated, "post-integrate")
         return Integration(
             task=updated,

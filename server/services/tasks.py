@@ -287,7 +287,7 @@ class TaskService:
 
     def save_work(self, task: Task, why: str) -> None:
         """Auto-commit point: commit pending work inside the container, then sync the branch out."""
-        if self.git is None or task.state is not TaskState.RUNNING or not task.branch:
+        if self.git is None or task.state not in RUNS_PROCESSES or not task.branch:
             return
         self.git.autocommit(task, why)
         head = self.git.sync(task)
@@ -334,17 +334,20 @@ class TaskService:
             self.notifier.log(f"{task.id}: could not save work before removal: {exc.message}", "warning")
 
     def _check_branch_deletable(self, task: Task, params: RemoveTaskParams) -> None:
-        if not params.delete_branch or params.force or task.state is TaskState.INTEGRATED or not task.branch:
+        """deleteBranch without force only when no commit would be lost: nothing since the last integration,
+        everything reachable from the target, or nothing but the memory-template commit."""
+        if not params.delete_branch or params.force or not task.branch or self.git is None:
             return
-        repo = self.git.require("remove a task") if self.git else None
-        if repo is None or not repo.branch_exists(task.branch):
+        repo = self.git.require("remove a task")
+        if not repo.branch_exists(task.branch):
             return
+        head = repo.resolve(f"refs/heads/{task.branch}")
         target = task.target or task.base_ref
-        ahead = repo.ahead_behind(repo.resolve(target), repo.resolve(f"refs/heads/{task.branch}"))[0] if target else 1
-        if ahead > 1:  # the memory-template commit alone is not work
-            raise InvalidState(
-                task.id, f"{task.state.value} with {ahead} unintegrated commit(s)", "delete the branch of"
-            )
+        if head == task.integrated_head or (target and repo.is_ancestor(head, repo.resolve(target))):
+            return
+        if task.base_ref and len(repo.commits_between(task.base_ref, head)) <= 1:
+            return
+        raise InvalidState(task.id, f"{task.state.value} with unintegrated commits", "delete the branch of")
 
     def list(self, params: ListTasksParams) -> list[Task]:
         tasks = [t for t in self.registry.all() if t.state is not TaskState.REMOVED or params.states]

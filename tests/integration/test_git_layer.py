@@ -332,12 +332,6 @@ def test_remove_deletes_the_checkout_and_guards_unintegrated_branches(git_dock: 
     git(ws, "fsck", "--strict", "--no-progress")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tasks._check_branch_deletable skips the check for an integrated task (and counts the memory commit "
-    "as free even after a merge made it part of the target): commits made after an integration are deleted "
-    "with the branch, without force",
-)
 def test_delete_branch_guards_commits_made_after_an_integration(git_dock: GitDock) -> None:
     ws = git_dock.workspace
     task = git_dock.task("Integrate then keep working")
@@ -371,12 +365,6 @@ def test_a_subtask_starts_from_its_parents_branch_and_integrates_back_into_it(gi
     assert [t["id"] for t in listed] == [child["id"]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gitwork.sync fetches the task branch with a forced refspec (+ref:refs/heads/<branch>): a commit "
-    "integrated into that branch on the host (a subtask into its parent) is silently dropped by the parent's "
-    "next sync instead of being kept or refused",
-)
 def test_a_parents_next_sync_keeps_what_a_subtask_integrated_into_its_branch(git_dock: GitDock) -> None:
     ws = git_dock.workspace
     parent = git_dock.task("Parent work")
