@@ -14,9 +14,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import pytest
+
+from dockyard.server.cli.rpc import read_frame
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -99,25 +101,6 @@ class RawDaemon:
                 self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
-
-
-def read_frame(stream: IO[bytes]) -> dict[str, Any] | None:
-    length = None
-    while True:
-        line = stream.readline()
-        if not line:
-            return None
-        line = line.strip()
-        if not line:
-            if length is not None:
-                break
-            continue
-        name, _, value = line.decode("ascii").partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value)
-    body = stream.read(length)
-    result: dict[str, Any] = json.loads(body)
-    return result
 
 
 @pytest.fixture
