@@ -69,7 +69,7 @@ class Runtime:
         self.integration = IntegrationService(
             self.tasks, self.git, keep_memory=self.tasks.config.git.keep_memory_on_integrate
         )
-        self.reads = TaskReads(self.registry, self.docker)
+        self.reads = TaskReads(self.registry, self.docker, self.git)
         self.execs = ExecService(self.tasks, execs, notifier, after=self._after_exec)
         self._git_work = ThreadPoolExecutor(max_workers=1, thread_name_prefix="git-sync")
         self._pending_sync: list[Future[None]] = []

@@ -10,11 +10,13 @@ from dockyard.protocol.task import (
     InspectSummary,
     LogsParams,
     Stats,
+    Task,
     TaskStatus,
     TopResult,
 )
 from dockyard.server.adapters.docker import DockerAdapter
 from dockyard.server.errors import InvalidState
+from dockyard.server.services.gitwork import GitWorkspace
 from dockyard.server.services.registry import TaskRegistry
 
 _CHANGE_KINDS = {0: "modified", 1: "added", 2: "deleted"}
@@ -71,13 +73,27 @@ def summarise_stats(raw: dict[str, Any]) -> Stats:
 
 
 class TaskReads:
-    def __init__(self, registry: TaskRegistry, docker: DockerAdapter) -> None:
+    def __init__(self, registry: TaskRegistry, docker: DockerAdapter, git: GitWorkspace | None = None) -> None:
         self.registry = registry
         self.docker = docker
+        self.git = git
+
+    def git_summary(self, task: Task) -> dict[str, Any] | None:
+        """Branch, target and ahead/behind as the user's repository sees them (as of the last sync)."""
+        repo = self.git.repo if self.git is not None else None
+        if repo is None or not task.branch or not repo.branch_exists(task.branch):
+            return None
+        head = repo.resolve(f"refs/heads/{task.branch}")
+        summary: dict[str, Any] = {"branch": task.branch, "head": head, "target": task.target}
+        if task.target and repo.branch_exists(task.target):
+            summary["ahead"], summary["behind"] = repo.ahead_behind(repo.resolve(f"refs/heads/{task.target}"), head)
+        return summary
 
     def get(self, params: GetTaskParams) -> TaskStatus:
         task = self.registry.get(params.task_id)
         status = TaskStatus(task=task)
+        if "git" in params.include:
+            status.git = self.git_summary(task)
         cid = task.container_id
         if cid is None or not params.include:
             return status

@@ -57,3 +57,14 @@ def test_the_memory_mirror_outlives_the_task(git_dock: GitDock) -> None:
         time.sleep(0.2)
     git_dock.call("dockyard/removeTask", {"taskId": task["id"], "force": True})
     assert "learnt: keep this" in mirror.read_text()
+
+
+def test_get_task_include_git_reports_branch_and_ahead_behind(git_dock: GitDock) -> None:
+    task = git_dock.task("status")
+    git_dock.commit(task["id"], "s.txt", "s\n", "s")
+    git_dock.diff(task["id"], stat=True)  # syncs the branch into the user's repository
+    status = git_dock.call("dockyard/getTask", {"taskId": task["id"], "include": ["git"]})
+    git_info = status["git"]
+    assert git_info["branch"] == task["branch"] and git_info["target"] == "main"
+    assert (git_info["ahead"], git_info["behind"]) == (2, 0)  # the memory-template commit + s.txt
+    assert git_info["head"] == _rev(git_dock.workspace, task["branch"])
